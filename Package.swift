@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// gtl: Guided Transfer Learning as a distributed scout cluster.
+/// Modules point down this list only: GTLCLI -> ScoutCluster -> ScoutWire/GTL -> GTLEngine -> C shims.
+let package = Package(
+    name: "gtl",
+    products: [
+        .executable(name: "gtl", targets: ["GTLCLI"]),
+        .library(name: "GTLEngine", targets: ["GTLEngine"]),
+        .library(name: "GTL", targets: ["GTL"]),
+    ],
+    targets: [
+        // System libraries: a module map and a one-line shim each (Debian's -dev packages).
+        .systemLibrary(name: "CBlas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The engine: tensors on BLAS, layers, losses, optimisers, PRNG, safetensors.
+        .target(name: "GTLEngine", dependencies: ["CBlas"]),
+        // The method: data, scouting plans, scouts, the guide reducer, guided fine-tuning, evaluation.
+        .target(name: "GTL", dependencies: ["GTLEngine", "CZlib"], resources: [.copy("Resources")]),
+        // The command-line tool.
+        .executableTarget(name: "GTLCLI", dependencies: ["GTL", "GTLEngine"]),
+
+        .testTarget(name: "GTLEngineTests", dependencies: ["GTLEngine"]),
+        .testTarget(name: "GTLTests", dependencies: ["GTL", "GTLEngine"]),
+    ]
+)
