@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command: set-up, build, the whole test suite (unit and the slower
+# integration tests that start real processes), and the check that generated code is current.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+if [ -x scripts/check-protos ]; then scripts/check-protos; fi
+
+swift test
