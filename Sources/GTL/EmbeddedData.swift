@@ -11,4 +11,19 @@ public enum EmbeddedData {
         Bundle.module.url(forResource: "digits.csv", withExtension: "gz", subdirectory: "Resources")
             ?? Bundle.module.url(forResource: "digits.csv", withExtension: "gz")
     }
+
+    /// The bundled digits as a ready-to-train `Dataset`: 1,797 samples of shape `[1, 8, 8]`,
+    /// pixels scaled by 1/16 into [0, 1], 10 classes named "0"..."9", name "digits".
+    ///
+    /// It is the default data set because it needs no download and is small enough for tests and
+    /// quick runs, while still being a real image classification task. Throws only if the bundle
+    /// is missing or damaged (a packaging error), with a `DataError` naming the file.
+    public static func digits() throws -> Dataset {
+        guard let url = digitsURL else {
+            throw DataError(file: "digits.csv.gz", problem: "not found in the GTL resource bundle (broken installation?)")
+        }
+        let bytes = try Gzip.gunzipIfNeeded(readFileBytes(url, source: "digits.csv.gz"), source: "digits.csv.gz")
+        return try CSV.parse(bytes, source: "digits.csv", labelColumn: -1, hasHeader: false, featureShape: [1, 8, 8],
+                             scale: 1.0 / 16, classCount: 10, classNames: (0..<10).map(String.init), name: "digits")
+    }
 }
