@@ -29,5 +29,6 @@ let package = Package(
 
         .testTarget(name: "GTLEngineTests", dependencies: ["GTLEngine"]),
         .testTarget(name: "GTLTests", dependencies: ["GTL", "GTLEngine"]),
+        .testTarget(name: "ScoutWireTests", dependencies: ["ScoutWire"]),
     ]
 )
