@@ -18,6 +18,10 @@ let package = Package(
 
         // The engine: tensors on BLAS, layers, losses, optimisers, PRNG, safetensors.
         .target(name: "GTLEngine", dependencies: ["CBlas"]),
+        // Generated protobuf-c code for Protos/gtl.proto (scripts/gen-protos; CI runs scripts/check-protos).
+        .target(name: "CWire", linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // The cluster wire format: Swift value types over CWire, strict decoding, SHA-256 content addresses.
+        .target(name: "ScoutWire", dependencies: ["CWire"]),
         // The method: data, scouting plans, scouts, the guide reducer, guided fine-tuning, evaluation.
         .target(name: "GTL", dependencies: ["GTLEngine", "CZlib"], resources: [.copy("Resources")]),
         // The command-line tool.
@@ -25,5 +29,6 @@ let package = Package(
 
         .testTarget(name: "GTLEngineTests", dependencies: ["GTLEngine"]),
         .testTarget(name: "GTLTests", dependencies: ["GTL", "GTLEngine"]),
+        .testTarget(name: "ScoutWireTests", dependencies: ["ScoutWire"]),
     ]
 )
