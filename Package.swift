@@ -24,11 +24,15 @@ let package = Package(
         .target(name: "ScoutWire", dependencies: ["CWire"]),
         // The method: data, scouting plans, scouts, the guide reducer, guided fine-tuning, evaluation.
         .target(name: "GTL", dependencies: ["GTLEngine", "CZlib"], resources: [.copy("Resources")]),
+        // The cluster: the coordinator's pure state machine, the worker loop, the journal, and the
+        // ZeroMQ/CURVE shell that drives them.
+        .target(name: "ScoutCluster", dependencies: ["ScoutWire", "GTL", "GTLEngine", "CZmq"]),
         // The command-line tool.
         .executableTarget(name: "GTLCLI", dependencies: ["GTL", "GTLEngine"]),
 
         .testTarget(name: "GTLEngineTests", dependencies: ["GTLEngine"]),
         .testTarget(name: "GTLTests", dependencies: ["GTL", "GTLEngine"]),
         .testTarget(name: "ScoutWireTests", dependencies: ["ScoutWire"]),
+        .testTarget(name: "ScoutClusterTests", dependencies: ["ScoutCluster", "ScoutWire", "GTL", "GTLEngine"]),
     ]
 )

@@ -1,0 +1,40 @@
+import GTLEngine
+
+/// What a scout reports: its trajectory statistics, never its weights.
+public struct ScoutResult: Sendable, Equatable {
+    /// The scout's index in the plan.
+    public let index: Int
+    /// Each recorded statistic, one value per parameter in layout order.
+    public let statistics: [TrajectoryStatistic: [Float]]
+    /// Loss of the last training step.
+    public let finalLoss: Float
+    /// Optimiser steps taken.
+    public let steps: Int
+
+    /// A result from its parts (the cluster rebuilds results received over the wire).
+    public init(index: Int, statistics: [TrajectoryStatistic: [Float]], finalLoss: Float, steps: Int) {
+        self.index = index
+        self.statistics = statistics
+        self.finalLoss = finalLoss
+        self.steps = steps
+    }
+}
+
+/// Trains one scout: a copy of the base on its subproblem, streaming trajectory statistics.
+public enum Scout {
+    /// Runs scout `subproblem` from `base`. `base` is taken by value, so the caller's model can
+    /// never move (the reference implementation's aliasing bug cannot happen here).
+    public static func run(base: Network, data: Dataset, subproblem: Subproblem, settings: TrainSettings,
+                           statistics: [TrajectoryStatistic]) -> ScoutResult {
+        var network = base
+        var recorder = TrajectoryRecorder(base: base.parameters, statistics: statistics)
+        var rng = RandomGenerator(seed: subproblem.seed)
+        let task = Task(data, indices: subproblem.samples, mapping: subproblem.mapping)
+        let loss = Trainer.train(&network, on: task, settings: settings, rng: &rng) { _, net in
+            recorder.record(parameters: net.parameters, gradients: net.gradients)
+        }
+        let stats = recorder.finish(parameters: network.parameters)
+        return ScoutResult(index: subproblem.index, statistics: Dictionary(uniqueKeysWithValues: stats),
+                           finalLoss: loss, steps: settings.steps)
+    }
+}
