@@ -25,6 +25,7 @@ protocol Command {
 /// Every subcommand by name, in `--help` order.
 enum Commands {
     static let all: [(String, any Command.Type)] = [
+    ("run", RunCommand.self),
     ("bench", BenchCommand.self),
     ]
 }

@@ -1,0 +1,92 @@
+import CBlas
+import Foundation
+import GTL
+import GTLEngine
+
+/// `gtl run`: the whole pipeline in one command — pre-train, scout, reduce, fine-tune, evaluate.
+struct RunCommand: Command {
+    static let summary = "run a whole GTL job (default: the embedded digits job)"
+    static var help: String {
+        """
+        Usage: gtl run [--out DIR] [--threads T] [job options]
+
+        Pre-trains a base on the pre-training classes, runs the scouts, reduces their statistics
+        into guide values, and evaluates few-shot fine-tuning arms (scratch, fine-tune, GTL,
+        GTL rescaled to mean 1, last layer only) on unseen classes. Writes base.safetensors,
+        guide.safetensors, scout-means.safetensors and report.json into DIR and prints the table.
+          --out DIR       output folder (default gtl-out)
+          --threads T     OpenBLAS threads per process (default 1; scouts and episodes already use every core)
+
+        \(JobOptions.help)
+        """
+    }
+
+    let job: JobConfig
+    let out: URL
+    let threads: Int
+
+    init(_ args: inout Arguments) throws {
+        out = URL(fileURLWithPath: try args.string("out") ?? "gtl-out")
+        threads = try args.int("threads", in: 1...256) ?? 1
+        job = try JobOptions.parse(&args)
+    }
+
+    func run() throws -> Int32 {
+        openblas_set_num_threads(Int32(threads))
+        var seconds: [String: Double] = [:]
+        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            defer { seconds[name] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+            return try body()
+        }
+        let pipeline = try timed("load") { try Pipeline(job: job) }
+        let outputs = try JobOutputs(directory: out)
+        note("gtl run: \(pipeline.data.name) (\(pipeline.data.count) samples), model \(pipeline.spec), \(try pipeline.spec.makeNetwork(seed: 0).parameterCount) parameters")
+
+        note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
+        let (base, pretrainLoss) = try timed("pretrain") { try pipeline.pretrain() }
+        try base.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(job.seed)])
+
+        var reducer = try pipeline.makeReducer()
+        var bar = ProgressDisplay("scouts", total: job.scouts)
+        let losses = try timed("scouts") {
+            try pipeline.runScouts(Array(0..<job.scouts), base: base, into: &reducer) { bar.update($0) }
+        }
+        let means = try reducer.means()
+        let guide = GuideValues.make(means: means, layout: reducer.layout, options: job.guide)
+        try outputs.writeGuide(guide, means: means, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
+
+        note("evaluating \(job.evaluation.ways)-way episodes on unseen classes \(job.downstreamClasses)")
+        let evaluator = Evaluator(job: job, data: pipeline.data, spec: pipeline.spec, base: base, guide: guide)
+        var results: [ArmResult] = []
+        try timed("evaluate") {
+            for shots in job.evaluation.shots { results += try evaluator.evaluate(shots: shots, progress: note) }
+        }
+        var summary = [GuideValues.summary(name: "(model)", guide[...])]
+        for s in reducer.layout.specs { summary.append(GuideValues.summary(name: s.name, guide[s.range])) }
+        let report = RunReport(job: job, architecture: pipeline.spec.description, protocolNotes: RunReport.protocolNotes(job),
+                               pretrainLoss: pretrainLoss, scouts: reducer.count,
+                               scoutMeanLoss: losses.reduce(0, +) / Float(max(losses.count, 1)),
+                               saturatedValues: reducer.saturated, guideSummary: summary, results: results, seconds: seconds)
+        try outputs.writeReport(report)
+        print(ResultsTable.render(results, ways: job.evaluation.ways))
+        print("guide values: mean \(String(format: "%.3f", summary[0].mean)), median \(String(format: "%.3f", summary[0].p50)), \(String(format: "%.0f", 100 * summary[0].nearZero))% below 0.01 (statistic \(job.guide.statistic.rawValue), \(job.guide.focus.rawValue) per \(job.guide.scope.rawValue))")
+        print("wrote \(outputs.baseURL.path), \(outputs.guideURL.path), \(outputs.reportURL.path)")
+        return ExitCode.success
+    }
+}
+
+/// The arms side by side, as `gtl run` prints them.
+enum ResultsTable {
+    static func render(_ results: [ArmResult], ways: Int) -> String {
+        func pad(_ t: String, _ n: Int) -> String { t.padding(toLength: max(n, t.count), withPad: " ", startingAt: 0) }
+        var s = "episodes  arm         lr      steps  val acc  test acc (95% CI)       vs fine-tune (paired)\n"
+        for r in results {
+            let diff = r.differenceToFinetune.map { String(format: "%+5.1f ± %.1f", 100 * $0.mean, 100 * $0.ci95) } ?? "-"
+            s += pad("\(ways)w\(r.shots)s", 10) + pad(r.arm.rawValue, 12) + pad(String(format: "%g", r.learningRate), 8)
+                + pad(String(r.steps), 7) + pad(String(format: "%.1f%%", 100 * r.validationAccuracy), 9)
+                + pad(String(format: "%.1f%% ± %.1f (n=%d)", 100 * r.test.mean, 100 * r.test.ci95, r.test.n), 24) + diff + "\n"
+        }
+        return s
+    }
+}
