@@ -26,6 +26,8 @@ protocol Command {
 enum Commands {
     static let all: [(String, any Command.Type)] = [
     ("run", RunCommand.self),
+    ("finetune", FinetuneCommand.self),
+    ("inspect", InspectCommand.self),
     ("bench", BenchCommand.self),
     ]
 }
