@@ -44,7 +44,7 @@ public enum Journal {
     public static func resultRecord(_ result: ScoutWire.ScoutResult) -> [UInt8] {
         var payload: [UInt8] = [resultKind]
         appendU64(result.taskID, to: &payload)
-        WireMessage.result(result).encode(into: &payload)
+        payload += WireMessage.result(result).encoded()
         return frame(payload)
     }
 
