@@ -1,0 +1,75 @@
+import ScoutWire
+
+// Liveness, task hand-out and task loss.
+
+extension CoordinatorCore {
+    mutating func onTick(now: Instant, into out: inout [CoordinatorDirective]) {
+        let interval = config.heartbeatInterval
+        for peer in workersInJoinOrder() {
+            guard phase == .running, let worker = workers[peer] else { continue }
+            let silence = now - worker.lastSeen
+            if silence >= interval * config.deadAfter {
+                declareDead(peer, reason: "\(worker.label) was silent for \(silence) (\(config.deadAfter) heartbeat intervals)", into: &out)
+            } else if silence >= interval * config.suspectAfter, !worker.suspect {
+                workers[peer]?.suspect = true
+                out.append(.workerSuspect(peer, incarnation: worker.incarnation))
+            }
+        }
+        guard phase == .running else { return }
+        if lastHeartbeat.map({ now - $0 >= interval }) ?? true {
+            lastHeartbeat = now
+            heartbeatSequence += 1
+            let beat = WireMessage.heartbeat(Heartbeat(incarnation: config.incarnation, sequence: heartbeatSequence))
+            for peer in workersInJoinOrder() { out.append(.send(to: peer, beat)) }
+        }
+    }
+
+    /// Gives every idle, ready, non-suspect worker the lowest pending task, in join order.
+    mutating func dispatch(into out: inout [CoordinatorDirective]) {
+        for peer in workersInJoinOrder() {
+            guard var worker = workers[peer], worker.wantsWork, !worker.suspect, worker.inFlight == nil else { continue }
+            guard let task = queue.take(avoiding: worker.failedTasks) else { return }
+            let attempt = (assignments[task] ?? 0) + 1
+            assignments[task] = attempt
+            worker.inFlight = (task, attempt)
+            worker.wantsWork = false
+            workers[peer] = worker
+            out.append(.send(to: peer, .task(assignment(task, attempt: attempt))))
+        }
+    }
+
+    /// The assignment frame for one attempt at a task.
+    func assignment(_ task: UInt64, attempt: UInt32) -> TaskAssignment {
+        TaskAssignment(jobID: config.jobID, taskID: task, attempt: attempt, snapshotHash: config.snapshotHash,
+                       snapshotSize: config.snapshotSize, jobSpec: config.jobSpec)
+    }
+
+    /// Removes a worker incarnation for good; its task, if any, is lost and requeued.
+    mutating func declareDead(_ peer: PeerID, reason: String, into out: inout [CoordinatorDirective]) {
+        guard let worker = workers.removeValue(forKey: peer) else { return }
+        peerOfIncarnation[worker.incarnation] = nil
+        deadIncarnations.insert(worker.incarnation)
+        out.append(.workerDead(peer, incarnation: worker.incarnation))
+        out.append(.log(reason))
+        if let current = worker.inFlight { lose(current.task, reason: reason, into: &out) }
+    }
+
+    /// Counts a loss of `task`; requeues it, or fails the job once it has been lost
+    /// `maxAttempts` times.
+    mutating func lose(_ task: UInt64, reason: String, into out: inout [CoordinatorDirective]) {
+        let count = (losses[task] ?? 0) + 1
+        losses[task] = count
+        if count >= config.maxAttempts {
+            let why = "task \(task) failed \(count) times: \(reason)"
+            phase = .failed(why)
+            out.append(.failed(reason: why))
+            return
+        }
+        queue.requeue(task)
+        out.append(.requeued(taskID: task, reason: reason))
+    }
+
+    func workersInJoinOrder() -> [PeerID] {
+        workers.values.sorted { $0.order < $1.order }.map(\.peer)
+    }
+}

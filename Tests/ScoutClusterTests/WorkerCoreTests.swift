@@ -1,0 +1,126 @@
+import XCTest
+import ScoutWire
+@testable import ScoutCluster
+
+final class WorkerCoreTests: XCTestCase {
+    func config(chunk: Int = 100, credit: Int = 4, cached: Set<[UInt8]> = []) -> WorkerConfig {
+        WorkerConfig(name: "w", incarnation: 5, heartbeatInterval: .seconds(1), coordinatorDeadAfter: 3,
+                     backoffInitial: .milliseconds(250), backoffMax: .seconds(8), chunkSize: chunk, credit: credit,
+                     cachedSnapshots: cached)
+    }
+    let task = TaskAssignment(jobID: "job-1", taskID: 7, attempt: 2, snapshotHash: testSnapshotHash,
+                              snapshotSize: UInt64(testSnapshot.count), jobSpec: [])
+
+    func sent(_ d: [WorkerDirective]) -> [WireMessage] { d.compactMap { if case let .send(m) = $0 { return m } else { return nil } } }
+    func requests(_ d: [WorkerDirective]) -> [SnapshotRequest] {
+        sent(d).compactMap { if case let .snapshotRequest(r) = $0 { return r } else { return nil } }
+    }
+    func chunk(_ offset: Int, _ length: Int) -> WireMessage {
+        .snapshotChunk(SnapshotChunk(snapshotHash: testSnapshotHash, offset: UInt64(offset), totalSize: UInt64(testSnapshot.count),
+                                     data: Array(testSnapshot[offset ..< offset + length])))
+    }
+
+    func testConnectSendsReadyHelloAndHeartbeatsEveryInterval() {
+        var core = WorkerCore(config: config())
+        let d = core.handle(.connected(now: .zero))
+        XCTAssertEqual(sent(d), [.hello(Hello(incarnation: 5, workerName: "w", threads: 1, ready: true))])
+        let beats = (0 ..< 5).flatMap { i in sent(core.handle(.tick(now: .seconds(Double(i) * 0.5)))) }
+            .filter { if case .heartbeat = $0 { return true }; return false }
+        XCTAssertEqual(beats.count, 3, "at 0, 1 and 2 seconds")
+    }
+
+    func testReconnectBackoffDoublesToTheCapAndResetsWhenHeard() {
+        var core = WorkerCore(config: config())
+        var now = 0.0
+        _ = core.handle(.connected(now: .seconds(now)))
+        var delays: [Duration] = []
+        while delays.count < 7 {
+            now += 0.25
+            for case let .reconnect(after) in core.handle(.tick(now: .seconds(now))) {
+                delays.append(after)
+                XCTAssertFalse(core.isConnected)
+                XCTAssertEqual(core.handle(.tick(now: .seconds(now + 0.1))), [], "no heartbeats while disconnected")
+                now += after.inSeconds
+                _ = core.handle(.connected(now: .seconds(now)))
+            }
+        }
+        XCTAssertEqual(delays, [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(8)])
+        _ = core.handle(.message(.heartbeat(Heartbeat(incarnation: 99, sequence: 1)), now: .seconds(now)))
+        XCTAssertEqual(core.backoff, .milliseconds(250))
+        XCTAssertTrue(core.handle(.tick(now: .seconds(now + 2.9))).allSatisfy { if case .reconnect = $0 { return false }; return true })
+    }
+
+    func testSnapshotIsFetchedInCreditWindowsAndVerifiedBeforeTraining() {
+        var core = WorkerCore(config: config(chunk: 100, credit: 4))
+        _ = core.handle(.connected(now: .zero))
+        var d = core.handle(.message(.task(task), now: .zero))
+        XCTAssertEqual(d.first, .needSnapshot(hash: testSnapshotHash, size: 1000))
+        XCTAssertEqual(requests(d), [SnapshotRequest(snapshotHash: testSnapshotHash, offset: 0, credit: 4, chunkSize: 100)])
+        var stored: [UInt8] = []
+        var allRequests: [SnapshotRequest] = requests(d)
+        for offset in stride(from: 0, to: 1000, by: 100) {
+            d = core.handle(.message(chunk(offset, 100), now: .seconds(0.1)))
+            for case let .storeChunk(c) in d { stored += c.data }
+            allRequests += requests(d)
+            // Never more than the window outstanding: requested chunks minus received ones.
+            let requested = allRequests.reduce(0) { $0 + Int($1.credit) }
+            XCTAssertLessThanOrEqual(requested - (offset / 100 + 1), 4)
+        }
+        XCTAssertEqual(stored, testSnapshot)
+        XCTAssertEqual(allRequests.map(\.offset), [0, 400, 600, 800], "refilled at half the window")
+        XCTAssertEqual(allRequests.map(\.credit), [4, 2, 2, 2])
+        XCTAssertEqual(d.last, .verifySnapshot(hash: testSnapshotHash, size: 1000))
+        XCTAssertEqual(core.activity, .verifying(taskID: 7))
+        XCTAssertEqual(core.handle(.snapshotStored(hash: testSnapshotHash, now: .seconds(0.2))), [.train(task)])
+        XCTAssertTrue(core.cachedSnapshots.contains(testSnapshotHash))
+    }
+
+    func testClampedChunksAndStalledWindowsRecover() {
+        var core = WorkerCore(config: config(chunk: 400, credit: 4))
+        _ = core.handle(.connected(now: .zero))
+        _ = core.handle(.message(.task(task), now: .zero))
+        // The coordinator sends 100-byte chunks and only 2 of the 4 asked for.
+        var d = core.handle(.message(chunk(0, 100), now: .seconds(0.1)))
+        d += core.handle(.message(chunk(100, 100), now: .seconds(0.1)))
+        XCTAssertEqual(requests(d).first?.offset, 300, "3 chunks (all 1000 bytes at 400) were asked for; they are 100 bytes")
+        XCTAssertEqual(requests(d).first?.chunkSize, 100)
+        XCTAssertEqual(core.handle(.message(chunk(400, 100), now: .seconds(0.2))).count, 1, "out of order: logged and dropped")
+        d = core.handle(.tick(now: .seconds(2.2)))
+        let retry = requests(d)
+        XCTAssertEqual(retry.map(\.offset), [200], "re-requested from the first missing byte")
+        XCTAssertEqual(retry.map(\.credit), [2], "with half the window")
+    }
+
+    func testCachedSnapshotSkipsFetching() {
+        var core = WorkerCore(config: config(cached: [testSnapshotHash]))
+        _ = core.handle(.connected(now: .zero))
+        XCTAssertEqual(core.handle(.message(.task(task), now: .zero)), [.train(task)])
+        XCTAssertEqual(core.handle(.message(.task(task), now: .zero)).count, 1, "a duplicate assignment is only logged")
+        var r = result(task: 7, incarnation: 0, attempt: 0, job: "")
+        let d = core.handle(.trainingFinished(r, now: .seconds(1)))
+        r.jobID = "job-1"; r.incarnation = 5; r.attempt = 2
+        XCTAssertEqual(d, [.send(.result(r))])
+        XCTAssertEqual(core.activity, .idle)
+        // The coordinator re-sends the task it thinks is in flight: the result was lost, re-send it.
+        XCTAssertEqual(sent(core.handle(.message(.task(task), now: .seconds(2)))), [.result(r)])
+    }
+
+    func testTrainingFailureIsReportedAndTheWorkerAsksForMore() {
+        var core = WorkerCore(config: config(cached: [testSnapshotHash]))
+        _ = core.handle(.connected(now: .zero))
+        _ = core.handle(.message(.task(task), now: .zero))
+        let busy = sent(core.handle(.message(.task(TaskAssignment(jobID: "job-1", taskID: 8, attempt: 1, snapshotHash: testSnapshotHash, snapshotSize: 1000, jobSpec: [])), now: .zero)))
+        XCTAssertEqual(busy, [.error(ErrorReport(code: ClusterErrorCode.busy.rawValue, message: "worker 'w' is busy with task 7", taskID: 8))])
+        let d = sent(core.handle(.trainingFailed("NaN loss", now: .seconds(1))))
+        XCTAssertEqual(d, [.error(ErrorReport(code: ClusterErrorCode.taskFailed.rawValue, message: "NaN loss", taskID: 7)),
+                           .hello(Hello(incarnation: 5, workerName: "w", threads: 1, cachedSnapshots: [testSnapshotHash], ready: true))])
+    }
+
+    func testJobOverExits() {
+        var core = WorkerCore(config: config())
+        _ = core.handle(.connected(now: .zero))
+        XCTAssertEqual(core.handle(.message(.jobOver(JobOver(jobID: "job-1", reason: "completed", success: true)), now: .zero)),
+                       [.exit(success: true, reason: "job 'job-1' is over: completed")])
+        XCTAssertEqual(core.handle(.tick(now: .seconds(10))), [])
+    }
+}
