@@ -28,7 +28,7 @@ let package = Package(
         // ZeroMQ/CURVE shell that drives them.
         .target(name: "ScoutCluster", dependencies: ["ScoutWire", "GTL", "GTLEngine", "CZmq"]),
         // The command-line tool.
-        .executableTarget(name: "GTLCLI", dependencies: ["GTL", "GTLEngine"]),
+        .executableTarget(name: "GTLCLI", dependencies: ["GTL", "GTLEngine", "ScoutCluster"]),
 
         .testTarget(name: "GTLEngineTests", dependencies: ["GTLEngine"]),
         .testTarget(name: "GTLTests", dependencies: ["GTL", "GTLEngine"]),

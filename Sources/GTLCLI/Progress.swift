@@ -20,11 +20,11 @@ struct ProgressDisplay {
     private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
     /// Reports `done` of `total`.
-    mutating func update(_ done: Int) {
+    mutating func update(_ done: Int, extra: String = "") {
         let t = elapsed
         let rate = t > 0 ? Double(done) / t : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let text = String(format: "%@ %d/%d  %.1f/s  ETA %.0fs", label, done, total, rate, eta)
+        let text = "\(label) \(done)/\(total)  " + String(format: "%.1f/s  ETA %.0fs", rate, eta) + (extra.isEmpty ? "" : "  " + extra)
         if terminal {
             let width = 30, filled = total > 0 ? width * done / total : width
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)

@@ -2,19 +2,23 @@ import CBlas
 import Foundation
 import GTL
 import GTLEngine
+import ScoutCluster
 
 /// `gtl run`: the whole pipeline in one command — pre-train, scout, reduce, fine-tune, evaluate.
 struct RunCommand: Command {
     static let summary = "run a whole GTL job (default: the embedded digits job)"
     static var help: String {
         """
-        Usage: gtl run [--out DIR] [--threads T] [job options]
+        Usage: gtl run [--out DIR] [--workers W] [--threads T] [job options]
 
         Pre-trains a base on the pre-training classes, runs the scouts, reduces their statistics
         into guide values, and evaluates few-shot fine-tuning arms (scratch, fine-tune, GTL,
         GTL rescaled to mean 1, last layer only) on unseen classes. Writes base.safetensors,
         guide.safetensors, scout-means.safetensors and report.json into DIR and prints the table.
-          --out DIR       output folder (default gtl-out)
+          --out DIR       output folder (default gtl-out); a journal there of the same job is resumed
+          --workers W     local worker processes, over ipc (default: one per core); 0 trains the
+                          scouts in this process instead. Same job and seed: bit-identical guide either way
+          --overwrite     discard a journal of another job in DIR instead of refusing
           --threads T     OpenBLAS threads per process (default 1; scouts and episodes already use every core)
 
         \(JobOptions.help)
@@ -24,10 +28,14 @@ struct RunCommand: Command {
     let job: JobConfig
     let out: URL
     let threads: Int
+    let workers: Int
+    let overwrite: Bool
 
     init(_ args: inout Arguments) throws {
         out = URL(fileURLWithPath: try args.string("out") ?? "gtl-out")
         threads = try args.int("threads", in: 1...256) ?? 1
+        workers = try args.int("workers", in: 0...4096) ?? ProcessInfo.processInfo.activeProcessorCount
+        overwrite = args.flag("overwrite")
         job = try JobOptions.parse(&args)
     }
 
@@ -43,19 +51,53 @@ struct RunCommand: Command {
         let outputs = try JobOutputs(directory: out)
         note("gtl run: \(pipeline.data.name) (\(pipeline.data.count) samples), model \(pipeline.spec), \(try pipeline.spec.makeNetwork(seed: 0).parameterCount) parameters")
 
-        note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
-        let (base, pretrainLoss) = try timed("pretrain") { try pipeline.pretrain() }
-        try base.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(job.seed)])
-
-        var reducer = try pipeline.makeReducer()
-        var bar = ProgressDisplay("scouts", total: job.scouts)
-        let losses = try timed("scouts") {
-            try pipeline.runScouts(Array(0..<job.scouts), base: base, into: &reducer) { bar.update($0) }
+        let base: Network, guide: [Float], scouts: Int, saturated: Int
+        if workers == 0 {
+            note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
+            let (network, _) = try timed("pretrain") { try pipeline.pretrain() }
+            try network.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(job.seed)])
+            var reducer = try pipeline.makeReducer()
+            var bar = ProgressDisplay("scouts", total: job.scouts)
+            _ = try timed("scouts") {
+                try pipeline.runScouts(Array(0..<job.scouts), base: network, into: &reducer) { bar.update($0) }
+            }
+            let m = try reducer.means()
+            guide = GuideValues.make(means: m, layout: reducer.layout, options: job.guide)
+            try outputs.writeGuide(guide, means: m, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
+            (base, scouts, saturated) = (network, reducer.count, reducer.saturated)
+        } else {
+            let journal = out.appendingPathComponent("journal.gtlj")
+            if overwrite { try? FileManager.default.removeItem(at: journal) }
+            let ipcDir = FileManager.default.temporaryDirectory.appendingPathComponent("gtl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: ipcDir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: ipcDir) }
+            var settings = CoordinatorSettings(bind: "ipc://\(ipcDir.path)/coordinator", out: out)
+            settings.resume = true
+            let stop = StopSignal()
+            stop.install()
+            var local: LocalWorkers? = nil
+            defer { local?.terminate() }
+            var bar = ProgressDisplay("scouts", total: job.scouts)
+            let outcome = try timed("pretrain+scouts") {
+                do {
+                    return try CoordinatorService(pipeline: pipeline, settings: settings).run(stop: stop, onBound: { endpoint in
+                        local = try LocalWorkers(count: workers, endpoint: endpoint, logURL: out.appendingPathComponent("workers.log"),
+                                                 extraArguments: ["--threads", String(threads)])
+                        note("\(workers) local worker processes (logs: \(out.appendingPathComponent("workers.log").path))")
+                    }, progress: { bar.update(Int($0.recorded), extra: "workers \($0.liveWorkers)") })
+                } catch let e as ClusterError where e.description.contains("journal") && !overwrite {
+                    throw ClusterError("\(e)\n(the journal in \(out.path) belongs to another job: use another --out, or --overwrite to discard it)")
+                }
+            }
+            switch outcome {
+            case let .finished(b, g, n, sat):
+                (base, guide, scouts, saturated) = (b, g, n, sat)
+            case let .interrupted(sig, recorded, total):
+                note("stopped by signal \(sig) with \(recorded)/\(total) scouts journalled; run the same command again to resume")
+                return ExitCode.interrupted
+            }
         }
-        let means = try reducer.means()
-        let guide = GuideValues.make(means: means, layout: reducer.layout, options: job.guide)
-        try outputs.writeGuide(guide, means: means, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
-
+        let layout = base.layout
         note("evaluating \(job.evaluation.ways)-way episodes on unseen classes \(job.downstreamClasses)")
         let evaluator = Evaluator(job: job, data: pipeline.data, spec: pipeline.spec, base: base, guide: guide)
         var results: [ArmResult] = []
@@ -63,11 +105,10 @@ struct RunCommand: Command {
             for shots in job.evaluation.shots { results += try evaluator.evaluate(shots: shots, progress: note) }
         }
         var summary = [GuideValues.summary(name: "(model)", guide[...])]
-        for s in reducer.layout.specs { summary.append(GuideValues.summary(name: s.name, guide[s.range])) }
+        for s in layout.specs { summary.append(GuideValues.summary(name: s.name, guide[s.range])) }
         let report = RunReport(job: job, architecture: pipeline.spec.description, protocolNotes: RunReport.protocolNotes(job),
-                               pretrainLoss: pretrainLoss, scouts: reducer.count,
-                               scoutMeanLoss: losses.reduce(0, +) / Float(max(losses.count, 1)),
-                               saturatedValues: reducer.saturated, guideSummary: summary, results: results, seconds: seconds)
+                               baseTrainAccuracy: pipeline.pretrainAccuracy(base), scouts: scouts,
+                               saturatedValues: saturated, guideSummary: summary, results: results, seconds: seconds)
         try outputs.writeReport(report)
         print(ResultsTable.render(results, ways: job.evaluation.ways))
         print("guide values: mean \(String(format: "%.3f", summary[0].mean)), median \(String(format: "%.3f", summary[0].p50)), \(String(format: "%.0f", 100 * summary[0].nearZero))% below 0.01 (statistic \(job.guide.statistic.rawValue), \(job.guide.focus.rawValue) per \(job.guide.scope.rawValue))")

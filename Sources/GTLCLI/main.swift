@@ -8,6 +8,7 @@ enum ExitCode {
     static let success: Int32 = 0
     static let failure: Int32 = 1      // the job failed: bad data file, training error, I/O error
     static let usage: Int32 = 2        // bad flags or values
+    static let interrupted: Int32 = 3  // stopped by a signal after checkpointing (resume with --resume)
 }
 
 /// A subcommand of `gtl`.
@@ -28,14 +29,17 @@ enum Commands {
     ("run", RunCommand.self),
     ("finetune", FinetuneCommand.self),
     ("inspect", InspectCommand.self),
+    ("coordinator", CoordinatorCommand.self),
+    ("worker", WorkerCommand.self),
+    ("keys", KeysCommand.self),
     ("bench", BenchCommand.self),
     ]
 }
 
 func mainHelp() -> String {
     var s = "gtl — Guided Transfer Learning: scouts, guide values, guided fine-tuning\n\nUsage: gtl COMMAND [options]\n\nCommands:\n"
-    for (name, type) in Commands.all { s += "  \(name.padding(toLength: 10, withPad: " ", startingAt: 0))\(type.summary)\n" }
-    s += "\nRun 'gtl COMMAND --help' for a command's options. Exit codes: 0 success, 1 job failed, 2 usage error."
+    for (name, type) in Commands.all { s += "  \(name.padding(toLength: 13, withPad: " ", startingAt: 0))\(type.summary)\n" }
+    s += "\nRun 'gtl COMMAND --help' for a command's options. Exit codes: 0 success, 1 job failed, 2 usage error, 3 stopped by a signal (resume with --resume)."
     return s
 }
 

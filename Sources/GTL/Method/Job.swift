@@ -106,6 +106,22 @@ public struct JobConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// The part of the job that determines every scout's result: data, model, seed, pre-training,
+    /// the plan and the scouts' training. Evaluation, the guide's normalisation, the downstream
+    /// classes and the number of scouts are reset to their defaults, so changing them (or extending
+    /// the job) keeps a journal of scout results valid.
+    public var scoutingIdentity: JobConfig {
+        var j = self
+        let defaults = JobConfig()
+        j.evaluation = defaults.evaluation
+        j.downstreamClasses = defaults.downstreamClasses
+        j.scouts = defaults.scouts
+        let statistic = guide.statistic
+        j.guide = defaults.guide
+        j.guide.statistic = statistic
+        return j
+    }
+
     /// The job as canonical JSON (sorted keys): what workers receive and what journals hash.
     public func encoded() throws -> [UInt8] {
         let e = JSONEncoder()

@@ -47,6 +47,14 @@ public struct Pipeline: Sendable {
         return (network, loss)
     }
 
+    /// Accuracy of `network` on all samples of the pre-training classes.
+    public func pretrainAccuracy(_ network: Network) -> Double {
+        var n = network
+        let indices = job.pretrainClasses.flatMap { data.indices(ofClasses: [$0]) }.sorted()
+        let mapping = Dictionary(uniqueKeysWithValues: job.pretrainClasses.enumerated().map { ($1, Int32($0)) })
+        return Trainer.accuracy(&n, on: Task(data, indices: indices, mapping: mapping), classes: job.pretrainClasses.count)
+    }
+
     /// Runs scout `index` from `base`: a pure function of (job, base, index).
     public func scout(_ index: Int, base: Network) throws -> ScoutResult {
         let pool = scoutPool

@@ -9,12 +9,10 @@ public struct RunReport: Sendable, Codable {
     public var architecture: String
     /// How the output layer is handled and how episodes are drawn, in words.
     public var protocolNotes: [String]
-    /// Final pre-training loss of the base.
-    public var pretrainLoss: Float
+    /// Accuracy of the base on its own pre-training data (how well pre-training went).
+    public var baseTrainAccuracy: Double
     /// Scouts reduced into the guide.
     public var scouts: Int
-    /// Mean final loss of the scouts.
-    public var scoutMeanLoss: Float
     /// Statistic values clamped by the exact reducer (0 unless a scout diverged).
     public var saturatedValues: Int
     /// Guide value summary for the whole model, then per tensor.
@@ -25,15 +23,14 @@ public struct RunReport: Sendable, Codable {
     public var seconds: [String: Double]
 
     /// A report from its parts.
-    public init(job: JobConfig, architecture: String, protocolNotes: [String], pretrainLoss: Float, scouts: Int,
-                scoutMeanLoss: Float, saturatedValues: Int, guideSummary: [GuideValues.Summary],
+    public init(job: JobConfig, architecture: String, protocolNotes: [String], baseTrainAccuracy: Double, scouts: Int,
+                saturatedValues: Int, guideSummary: [GuideValues.Summary],
                 results: [ArmResult], seconds: [String: Double]) {
         self.job = job
         self.architecture = architecture
         self.protocolNotes = protocolNotes
-        self.pretrainLoss = pretrainLoss
+        self.baseTrainAccuracy = baseTrainAccuracy
         self.scouts = scouts
-        self.scoutMeanLoss = scoutMeanLoss
         self.saturatedValues = saturatedValues
         self.guideSummary = guideSummary
         self.results = results

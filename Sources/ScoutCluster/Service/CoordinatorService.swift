@@ -1,0 +1,267 @@
+import Dispatch
+import Foundation
+import GTL
+import GTLEngine
+import ScoutWire
+
+/// How a coordinator is run: where it listens, where it writes, and its security.
+public struct CoordinatorSettings: Sendable {
+    /// ZeroMQ endpoint to bind (`tcp://HOST:PORT`, `ipc://PATH`).
+    public var bind: String
+    /// Output folder: base, guide, journal.
+    public var out: URL
+    /// Continue from the journal in `out` instead of starting fresh.
+    public var resume = false
+    /// Allow a non-loopback bind without CURVE.
+    public var insecure = false
+    /// The coordinator's CURVE secret key file (enables CURVE).
+    public var curveSecretKeyFile: String?
+    /// File or folder of worker public keys allowed to connect (required with CURVE).
+    public var allowList: String?
+    /// Heartbeat interval; a worker silent for 3 is suspect, for 6 dead.
+    public var heartbeat: Duration = .seconds(1)
+    /// Largest frame accepted (libzmq drops a connection that sends more).
+    public var maxMessageBytes = WireMessage.defaultMaxBytes
+    /// Logging.
+    public var log = ClusterLog(format: .text, source: "coordinator")
+
+    /// Settings for a coordinator bound to `bind` writing to `out`.
+    public init(bind: String, out: URL) {
+        self.bind = bind
+        self.out = out
+    }
+}
+
+/// How a coordinator's run ended.
+public enum CoordinatorOutcome: Sendable {
+    /// Every scout is reduced and the outputs are written.
+    case finished(base: Network, guide: [Float], scouts: Int, saturated: Int)
+    /// Stopped by a signal; the journal holds every recorded scout (`--resume` continues).
+    case interrupted(signal: Int32, recorded: Int, total: Int)
+}
+
+/// The coordinator's shell: it owns the socket, the clock, the journal and the files, and
+/// drives the pure `CoordinatorCore` with what arrives, executing the directives it returns.
+public final class CoordinatorService {
+    /// The job.
+    public let pipeline: Pipeline
+    /// How it is run.
+    public let settings: CoordinatorSettings
+    private let outputs: JobOutputs
+    private var journalPath: String { settings.out.appendingPathComponent("journal.gtlj").path }
+
+    /// A coordinator for `pipeline`'s job.
+    public init(pipeline: Pipeline, settings: CoordinatorSettings) throws {
+        self.pipeline = pipeline
+        self.settings = settings
+        outputs = try JobOutputs(directory: settings.out)
+    }
+
+    /// The base model: pre-trained now, or (on resume) the one already in the output folder.
+    private func prepareBase() throws -> (Network, [UInt8]) {
+        let journalExists = FileManager.default.fileExists(atPath: journalPath)
+        if settings.resume, journalExists, FileManager.default.fileExists(atPath: outputs.baseURL.path) {
+            let (network, spec, _) = try Network.load(from: outputs.baseURL)
+            guard spec == pipeline.spec else {
+                throw ClusterError("\(outputs.baseURL.path): its architecture \(spec) is not this job's \(pipeline.spec)")
+            }
+            return (network, try AtomicFile.read(outputs.baseURL))
+        }
+        if journalExists && !settings.resume {
+            throw ClusterError("\(journalPath) exists: pass --resume to continue that job, or choose another --out")
+        }
+        settings.log.event("pretrain", "pre-training on classes \(pipeline.job.pretrainClasses) for \(pipeline.job.pretrain.steps) steps")
+        let (network, _) = try pipeline.pretrain()
+        try network.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(pipeline.job.seed)])
+        return (network, try AtomicFile.read(outputs.baseURL))
+    }
+
+    /// Runs the job to the end (or until `stop`); `onBound` gets the bound endpoint before any
+    /// worker can be served, `progress` the status after every change.
+    public func run(stop: StopSignal, onBound: (String) throws -> Void = { _ in },
+                    progress: (CoordinatorStatus) -> Void = { _ in }) throws -> CoordinatorOutcome {
+        let job = pipeline.job
+        let (base, snapshot) = try prepareBase()
+        let snapshotHash = SHA256.hash(snapshot)
+        let jobSpec = try JobPackage(job: job, datasetSHA256: hexString(ContentHash.dataset(pipeline.data))).encoded()
+        // The journal is bound to what determines scout results, not to evaluation settings.
+        let identity = try job.scoutingIdentity.encoded()
+        let jobID = String(hexString(SHA256.hash(identity)).prefix(16))
+        let header = JournalHeader(jobID: jobID, jobSpec: identity, snapshotHash: snapshotHash)
+
+        // The journal: replay what is there (resume) or start a new one bound to this job.
+        var reducer = try pipeline.makeReducer()
+        let journal = try JournalFile(path: journalPath)
+        var completed: Set<UInt64> = []
+        let existing = try journal.readAll()
+        if existing.isEmpty {
+            try journal.append(Journal.headerRecord(header))
+            try journal.sync()
+        } else {
+            let scan = Journal.scan(existing, name: journalPath)
+            guard let found = scan.header else {
+                throw ClusterError(scan.problem ?? "\(journalPath): no journal header")
+            }
+            try found.check(against: header, name: journalPath)
+            if let problem = scan.problem {
+                settings.log.event("journal", "\(problem) (kept \(scan.records.count) records, \(scan.validLength) bytes)")
+                try journal.truncate(to: scan.validLength)
+            }
+            for entry in scan.records { try reducer.add(try ResultConversion.fromWire(entry.result)) }
+            completed = scan.completedTaskIDs
+            settings.log.event("resume", "resuming: \(completed.count) of \(job.scouts) scouts already in the journal")
+        }
+
+        var core = try CoordinatorCore(config: CoordinatorConfig(
+            jobID: jobID, taskCount: UInt64(job.scouts), snapshotHash: snapshotHash, snapshotSize: UInt64(snapshot.count),
+            jobSpec: jobSpec, incarnation: UInt64.random(in: 1...UInt64.max), heartbeatInterval: settings.heartbeat),
+            completed: completed)
+
+        // The socket, with CURVE and a ZAP allow-list when keys are given.
+        let context = try ZmqContext()
+        defer { context.shutdown() }
+        var options = ZmqSocketOptions()
+        options.lingerMs = 1000
+        options.maxMessageSize = Int64(settings.maxMessageBytes)
+        options.routerMandatory = true
+        options.sendHighWaterMark = 0
+        var authenticator: ZapAuthenticator? = nil
+        if let keyFile = settings.curveSecretKeyFile {
+            guard let allow = settings.allowList else {
+                throw ClusterError("CURVE needs an allow-list of worker public keys (--allow FILE)")
+            }
+            let keys = try CurveKeyFiles.readKeyPair(secretKeyFile: keyFile)
+            let auth = try ZapAuthenticator(context: context, allowList: try CurveAllowList.load(from: allow))
+            authenticator = auth
+            options.security = .curveServer(keys: keys, authenticator: auth)
+            options.zapDomain = "gtl"
+        }
+        defer { authenticator?.stop() }
+        let router = try ZmqSocket(context: context, kind: .router, options: options)
+        defer { router.close() }
+        let endpoint = try router.bind(settings.bind, insecure: settings.insecure)
+        settings.log.event("listen", "job \(jobID): \(job.scouts) scouts, snapshot \(snapshot.count) bytes, listening on \(endpoint)"
+                           + (authenticator != nil ? " (CURVE)" : ""))
+        try onBound(endpoint)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        func now() -> Instant { Instant(clock.now - started) }
+        var peers = Set<PeerID>()
+        var sendBuffer: [UInt8] = []
+        var peerBuffer: [UInt8] = [], payload: [UInt8] = []
+        var outcome: CoordinatorOutcome? = nil
+        var failure: String? = nil
+        let parameterCount = reducer.layout.totalCount
+
+        func send(_ peer: PeerID, _ message: WireMessage) throws {
+            message.encode(into: &sendBuffer)
+            if try router.send(to: peer.bytes, sendBuffer) != .sent {
+                settings.log.event("drop", "could not send to \(peer) (disconnected)")
+            }
+        }
+
+        func execute(_ directives: [CoordinatorDirective]) throws {
+            for d in directives {
+                switch d {
+                case let .send(peer, message):
+                    try send(peer, message)
+                case let .sendChunk(peer, hash, offset, length):
+                    let start = Int(offset), end = min(snapshot.count, start + length)
+                    try send(peer, .snapshotChunk(SnapshotChunk(snapshotHash: hash, offset: offset, totalSize: UInt64(snapshot.count),
+                                                                data: Array(snapshot[start..<end]))))
+                case let .record(result):
+                    try journal.append(Journal.resultRecord(result))
+                    try reducer.add(try ResultConversion.fromWire(result))
+                case let .workerJoined(peer, inc):
+                    settings.log.event("join", "worker \(peer) joined (incarnation \(String(inc, radix: 16)))", ["worker": "\(peer)"])
+                case let .workerSuspect(peer, _):
+                    settings.log.event("suspect", "worker \(peer) is silent: suspect", ["worker": "\(peer)"])
+                case let .workerDead(peer, _):
+                    settings.log.event("dead", "worker \(peer) is dead", ["worker": "\(peer)"])
+                case let .requeued(task, reason):
+                    settings.log.event("requeue", "scout \(task) requeued: \(reason)", ["task": String(task)])
+                case .finished:
+                    try journal.sync()
+                    let means = try reducer.means()
+                    let guide = GuideValues.make(means: means, layout: reducer.layout, options: job.guide)
+                    try outputs.writeGuide(guide, means: means, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
+                    for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: "all \(job.scouts) scouts reduced", success: true))) }
+                    outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated)
+                case let .failed(reason):
+                    for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: reason, success: false))) }
+                    failure = reason
+                case let .log(text):
+                    settings.log.event("protocol", text)
+                }
+            }
+        }
+
+        /// A result whose statistics do not fit this job becomes an error report, so the core
+        /// requeues the task (counting an attempt) instead of recording garbage.
+        func vet(_ message: WireMessage) -> WireMessage {
+            guard case let .result(r) = message else { return message }
+            do {
+                let converted = try ResultConversion.fromWire(r)
+                guard let values = converted.statistics[job.guide.statistic] else {
+                    throw ClusterError("result lacks the '\(job.guide.statistic.rawValue)' statistic")
+                }
+                guard values.count == parameterCount else {
+                    throw ClusterError("result has \(values.count) values, the model \(parameterCount)")
+                }
+                if let bad = values.first(where: { !$0.isFinite || $0 < 0 }) {
+                    throw ClusterError("result contains the invalid value \(bad) (diverged scout?)")
+                }
+                return message
+            } catch {
+                return .error(ErrorReport(code: ClusterErrorCode.taskFailed.rawValue, message: "invalid result: \(error)", taskID: r.taskID))
+            }
+        }
+
+        if completed.count == job.scouts { try execute([.finished]) }
+        progress(core.status)
+        var lastTick = now()
+        while outcome == nil && failure == nil {
+            if stop.isRequested {
+                try journal.sync()
+                let s = core.status
+                settings.log.event("stop", "stopping on signal \(stop.signal): \(s.recorded)/\(s.total) scouts journalled; continue with --resume")
+                return .interrupted(signal: stop.signal, recorded: Int(s.recorded), total: Int(s.total))
+            }
+            var changed = false
+            if try router.waitReadable(timeoutMs: 50) {
+                // Drain what is queued (bounded, so ticks and heartbeats keep their pace).
+                for _ in 0..<256 {
+                    let status = try router.receiveFromPeer(peer: &peerBuffer, payload: &payload, dontWait: true)
+                    if status == .wouldBlock || status == .interrupted { break }
+                    let peer = PeerID(peerBuffer)
+                    guard status == .received else {
+                        try execute(core.handle(.malformed(from: peer, reason: "unexpected frame layout", now: now())))
+                        continue
+                    }
+                    peers.insert(peer)
+                    let event: CoordinatorEvent
+                    do {
+                        let message = try payload.withUnsafeBytes { try WireMessage.decode($0, maxBytes: settings.maxMessageBytes) }
+                        event = .message(from: peer, vet(message), now: now())
+                    } catch {
+                        event = .malformed(from: peer, reason: "\(error)", now: now())
+                    }
+                    try execute(core.handle(event))
+                    changed = true
+                    if outcome != nil || failure != nil { break }
+                }
+            }
+            let t = now()
+            if t - lastTick >= .milliseconds(100) {
+                try execute(core.handle(.tick(now: t)))
+                lastTick = t
+            }
+            try journal.sync()
+            if changed { progress(core.status) }
+        }
+        progress(core.status)
+        if let failure { throw ClusterError("job failed: \(failure)") }
+        return outcome!
+    }
+}
