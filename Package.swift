@@ -34,5 +34,7 @@ let package = Package(
         .testTarget(name: "GTLTests", dependencies: ["GTL", "GTLEngine"]),
         .testTarget(name: "ScoutWireTests", dependencies: ["ScoutWire"]),
         .testTarget(name: "ScoutClusterTests", dependencies: ["ScoutCluster", "ScoutWire", "GTL", "GTLEngine"]),
+        // Slow integration tests: real `gtl` processes (built by `swift build`) killed and restarted.
+        .testTarget(name: "GTLIntegrationTests", dependencies: ["ScoutCluster", "ScoutWire", "GTL", "GTLEngine"]),
     ]
 )

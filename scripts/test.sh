@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 if [ -x scripts/check-protos ]; then scripts/check-protos; fi
 
+# The integration tests run the gtl binary as real processes: build it first.
+swift build
 swift test

@@ -65,6 +65,7 @@ public struct Pipeline: Sendable {
 
     /// Runs `indices` scouts on all local cores and folds them into `reducer` (in index order
     /// here, though the reducer's result would not depend on it). `progress(done)` after each batch.
+    @discardableResult
     public func runScouts(_ indices: [Int], base: Network, into reducer: inout GuideReducer,
                           progress: (Int) -> Void = { _ in }) throws -> [Float] {
         let pool = scoutPool

@@ -1,0 +1,145 @@
+import Foundation
+import XCTest
+import GTL
+import GTLEngine
+import ScoutCluster
+import ScoutWire
+
+/// The cluster with real processes: coordinators and workers are separate `gtl` processes on
+/// loopback, killed and restarted for real. Slow (seconds each); kept in their own target.
+final class ClusterIntegrationTests: XCTestCase {
+    private var processes: [Process] = []
+    override func tearDown() { Gtl.stopAll(processes); processes = [] }
+
+    private func start(_ args: [String], log: URL) throws -> Process {
+        let p = try Gtl.start(args, log: log)
+        processes.append(p)
+        return p
+    }
+
+    private func freeEndpoint() -> String { "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))" }
+
+    func testAnyNumberOfWorkersGivesTheInProcessGuideBitForBit() throws {
+        let dir = Gtl.tempDir("workers"), job = clusterJob(scouts: 12, scoutSteps: 50)
+        let jobFile = try writeJob(job, in: dir)
+        let reference = try inProcessGuide(job)
+        for workers in [1, 3] {
+            let out = dir.appendingPathComponent("out\(workers)"), ep = freeEndpoint()
+            let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"],
+                              log: dir.appendingPathComponent("c\(workers).log"))
+            let ws = try (0..<workers).map { try start(["worker", "--connect", ep, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("w\(workers)-\($0).log")) }
+            XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
+            for w in ws { XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0, "workers exit 0 when the job is over") }
+            XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), reference.map(\.bitPattern), "\(workers) workers")
+        }
+    }
+
+    func testKillingAWorkerMidTaskLosesNothing() throws {
+        let dir = Gtl.tempDir("killworker"), job = clusterJob()
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
+        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "100"],
+                          log: dir.appendingPathComponent("c.log"))
+        let victim = try start(["worker", "--connect", ep, "--heartbeat-ms", "100"], log: dir.appendingPathComponent("victim.log"))
+        let survivor = try start(["worker", "--connect", ep, "--heartbeat-ms", "100"], log: dir.appendingPathComponent("survivor.log"))
+        XCTAssertTrue(Gtl.eventually(60) { Gtl.journalRecords(out) >= 2 }, "scouts are being recorded")
+        kill(victim.processIdentifier, SIGKILL)
+        XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
+        XCTAssertEqual(Gtl.wait(survivor, seconds: 10, "survivor"), 0)
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
+        let log = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("c.log").path)!, as: UTF8.self)
+        XCTAssertTrue(log.contains("is dead") || log.contains("requeued"), "the coordinator noticed the dead worker:\n\(log)")
+    }
+
+    func testKilledCoordinatorResumesFromItsJournalWithoutRedoingScouts() throws {
+        let dir = Gtl.tempDir("resume"), job = clusterJob()
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
+        let args = ["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "100"]
+        let first = try start(args, log: dir.appendingPathComponent("c1.log"))
+        let worker = try start(["worker", "--connect", ep, "--heartbeat-ms", "100"], log: dir.appendingPathComponent("w.log"))
+        XCTAssertTrue(Gtl.eventually(60) { Gtl.journalRecords(out) >= 3 })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let journalled = Gtl.journalRecords(out)
+        XCTAssertLessThan(journalled, job.scouts, "killed mid-run")
+
+        // A second, interrupted run: SIGTERM checkpoints and exits 3.
+        let second = try start(args + ["--resume"], log: dir.appendingPathComponent("c2.log"))
+        XCTAssertTrue(Gtl.eventually(30) { Gtl.journalRecords(out) > journalled })
+        kill(second.processIdentifier, SIGTERM)
+        XCTAssertEqual(Gtl.wait(second, seconds: 20, "interrupted coordinator"), 3)
+
+        let third = try start(args + ["--resume"], log: dir.appendingPathComponent("c3.log"))
+        XCTAssertEqual(Gtl.wait(third, seconds: 120, "resumed coordinator"), 0)
+        XCTAssertEqual(Gtl.wait(worker, seconds: 10, "worker"), 0, "the worker reconnected to each new coordinator")
+        let scan = Journal.scan([UInt8](FileManager.default.contents(atPath: out.appendingPathComponent("journal.gtlj").path)!))
+        XCTAssertNil(scan.problem)
+        XCTAssertEqual(scan.records.count, job.scouts, "every scout journalled exactly once")
+        XCTAssertEqual(scan.duplicatesSkipped, 0, "no journalled scout was redone")
+        let log3 = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("c3.log").path)!, as: UTF8.self)
+        XCTAssertTrue(log3.contains("resuming:"), log3)
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
+    }
+
+    func testCurveAdmitsOnlyAllowedWorkers() throws {
+        let dir = Gtl.tempDir("curve"), job = clusterJob(scouts: 4, scoutSteps: 20)
+        let jobFile = try writeJob(job, in: dir)
+        let keys = dir.appendingPathComponent("keys"), allowed = dir.appendingPathComponent("allowed")
+        for name in ["coordinator", "good", "stranger"] {
+            XCTAssertEqual(Gtl.wait(try start(["keys", "generate", "--out", keys.path, "--name", name], log: dir.appendingPathComponent("k-\(name).log")), seconds: 20, "keys"), 0)
+        }
+        try FileManager.default.createDirectory(at: allowed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: keys.appendingPathComponent("good.pub"), to: allowed.appendingPathComponent("good.pub"))
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
+        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200",
+                           "--curve-secret", keys.appendingPathComponent("coordinator.key").path, "--allow", allowed.path, "--log-format", "json"],
+                          log: dir.appendingPathComponent("c.log"))
+        let serverKey = keys.appendingPathComponent("coordinator.pub").path
+        let stranger = try start(["worker", "--connect", ep, "--name", "stranger", "--curve-secret", keys.appendingPathComponent("stranger.key").path,
+                                  "--server-key", serverKey], log: dir.appendingPathComponent("stranger.log"))
+        let plain = try start(["worker", "--connect", ep, "--name", "plain"], log: dir.appendingPathComponent("plain.log"))
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertTrue(c.isRunning)
+        XCTAssertEqual(Gtl.journalRecords(out), 0, "no scout was handed to an unknown or plaintext worker")
+        let good = try start(["worker", "--connect", ep, "--name", "good", "--curve-secret", keys.appendingPathComponent("good.key").path,
+                              "--server-key", serverKey], log: dir.appendingPathComponent("good.log"))
+        XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
+        XCTAssertEqual(Gtl.wait(good, seconds: 10, "allowed worker"), 0)
+        XCTAssertTrue(stranger.isRunning && plain.isRunning, "rejected workers never heard that the job is over")
+        let log = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("c.log").path)!, as: UTF8.self)
+        XCTAssertTrue(log.contains("\"worker\":\"good-"), log)
+        XCTAssertFalse(log.contains("\"worker\":\"stranger-"), log)
+        XCTAssertFalse(log.contains("\"worker\":\"plain-"), log)
+        // A secret key readable by others is refused.
+        let leaky = keys.appendingPathComponent("good.key")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: leaky.path)
+        let refused = try start(["worker", "--connect", ep, "--curve-secret", leaky.path, "--server-key", serverKey], log: dir.appendingPathComponent("leaky.log"))
+        XCTAssertEqual(Gtl.wait(refused, seconds: 20, "worker with a leaky key"), 1)
+    }
+
+    func testGarbageFramesAreDroppedAndEveryoneElseIsServed() throws {
+        let dir = Gtl.tempDir("garbage"), job = clusterJob(scouts: 6, scoutSteps: 20)
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
+        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"],
+                          log: dir.appendingPathComponent("c.log"))
+        XCTAssertTrue(Gtl.eventually(60) { FileManager.default.fileExists(atPath: out.appendingPathComponent("journal.gtlj").path) })
+        Thread.sleep(forTimeInterval: 0.3)
+        let context = try ZmqContext()
+        let rogue = try ZmqSocket(context: context, kind: .dealer)
+        try rogue.connect(ep)
+        let valid = WireMessage.heartbeat(Heartbeat(incarnation: 1, sequence: 1)).encoded()
+        let frames: [[UInt8]] = [[0xFF, 0x00, 0x13, 0x37], Array(valid.dropLast(2)), [], [UInt8](repeating: 0xAB, count: 100_000),
+                                 WireMessage.task(TaskAssignment(jobID: "x", taskID: 0, attempt: 1, snapshotHash: [UInt8](repeating: 0, count: 32),
+                                                                           snapshotSize: 1, jobSpec: [])).encoded()]
+        for f in frames { _ = try rogue.send(f) }
+        _ = try rogue.send(frames: [[1, 2], [3, 4], [5]])
+        let w = try start(["worker", "--connect", ep, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("w.log"))
+        XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
+        XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0)
+        rogue.close()
+        context.shutdown()
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
+    }
+}
