@@ -8,4 +8,6 @@ if [ -x scripts/check-protos ]; then scripts/check-protos; fi
 
 # The integration tests run the gtl binary as real processes: build it first.
 swift build
+# Coordinator and workers on separate network namespaces (skips without root).
+scripts/test-netns.sh .build/debug/gtl
 swift test

@@ -131,7 +131,13 @@ public final class CoordinatorService {
                 throw ClusterError("CURVE needs an allow-list of worker public keys (--allow FILE)")
             }
             let keys = try CurveKeyFiles.readKeyPair(secretKeyFile: keyFile)
-            let auth = try ZapAuthenticator(context: context, allowList: try CurveAllowList.load(from: allow))
+            let log = settings.log
+            let auth = try ZapAuthenticator(context: context, allowList: try CurveAllowList.load(from: allow)) { d in
+                if !d.accepted {
+                    log.event("auth", "refused a \(d.mechanism) client from \(d.address): \(d.reason)",
+                              ["address": d.address, "key": d.clientPublicKey ?? ""])
+                }
+            }
             authenticator = auth
             options.security = .curveServer(keys: keys, authenticator: auth)
             options.zapDomain = "gtl"

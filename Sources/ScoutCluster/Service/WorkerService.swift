@@ -70,7 +70,11 @@ public final class WorkerService {
         options.sendHighWaterMark = 0
         if let keyFile = settings.curveSecretKeyFile {
             guard let server = settings.serverKey else { throw ClusterError("CURVE needs the coordinator's public key (--server-key)") }
-            let serverKey = Z85Key.isValid(server) ? server : try CurveKeyFiles.readPublicKey(file: server)
+            // A file wins over text: a 40-character path is also valid Z85 text.
+            let serverKey: String
+            if FileManager.default.fileExists(atPath: server) { serverKey = try CurveKeyFiles.readPublicKey(file: server) }
+            else if Z85Key.isValid(server) { serverKey = server }
+            else { throw ClusterError("--server-key: '\(server)' is neither a readable key file nor a 40-character Z85 public key") }
             options.security = .curveClient(serverPublicKey: serverKey, keys: try CurveKeyFiles.readKeyPair(secretKeyFile: keyFile))
         }
         var socket = try ZmqSocket(context: context, kind: .dealer, options: options)
