@@ -54,7 +54,7 @@ func runMain() -> Int32 {
         FileHandle.standardError.write(Data("gtl: unknown command '\(name)'\n\n\(mainHelp())\n".utf8))
         return ExitCode.usage
     }
-    var args = Arguments(argv)
+    var args = Arguments(argv, environment: ProcessInfo.processInfo.environment)
     if args.wantsHelp { print(type.help); return ExitCode.success }
     do {
         let command = try type.init(&args)
