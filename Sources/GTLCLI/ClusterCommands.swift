@@ -69,8 +69,11 @@ struct CoordinatorCommand: Command {
             bar.update(Int(status.recorded), extra: "workers \(status.liveWorkers)" + (status.suspectWorkers > 0 ? " (+\(status.suspectWorkers) suspect)" : ""))
         })
         switch outcome {
-        case let .finished(_, _, scouts, _):
+        case let .finished(_, _, scouts, _, convergence):
             print("guide values from \(scouts) scouts: \(settings.out.appendingPathComponent("guide.safetensors").path)")
+            if let c = convergence {
+                print(c.converged ? "--scouts auto: converged after \(c.scouts) scouts" : "--scouts auto: stopped at the cap of \(c.scouts) scouts without converging")
+            }
             return ExitCode.success
         case let .interrupted(sig, recorded, total):
             note("stopped by signal \(sig) with \(recorded)/\(total) scouts journalled; continue with --resume")
@@ -152,6 +155,35 @@ struct KeysCommand: Command {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let paths = try CurveKeyFiles.writeKeyPair(try CurveKeyPair.generate(), directory: dir, name: name, overwrite: force)
         print("secret key: \(paths.secretKeyPath)\npublic key: \(paths.publicKeyPath)")
+        return ExitCode.success
+    }
+}
+
+/// `gtl extend`: asks a running (or later resumed) coordinator for more scouts.
+struct ExtendCommand: Command {
+    static let summary = "raise the scout count of a running coordinator job"
+    static let help = """
+    Usage: gtl extend --out DIR --scouts N
+
+    Writes DIR/control.json; the coordinator writing to DIR (running now, or resumed later) adds
+    scouts until the job has N. Lowering the count has no effect: journalled scouts are kept.
+    """
+
+    let out: URL, scouts: Int
+
+    init(_ args: inout Arguments) throws {
+        guard let o = try args.string("out") else { throw UsageError("--out DIR is required (the coordinator's output folder)") }
+        guard let n = try args.int("scouts", in: 1...1_000_000) else { throw UsageError("--scouts N is required") }
+        out = URL(fileURLWithPath: o)
+        scouts = n
+    }
+
+    func run() throws -> Int32 {
+        guard FileManager.default.fileExists(atPath: out.appendingPathComponent("journal.gtlj").path) else {
+            throw ClusterError("\(out.path) holds no coordinator journal: is --out the coordinator's output folder?")
+        }
+        try ControlFile(scouts: scouts).write(in: out)
+        print("asked the coordinator of \(out.path) for \(scouts) scouts in all")
         return ExitCode.success
     }
 }

@@ -13,7 +13,11 @@ enum JobOptions {
       --pretrain-classes LIST   classes for pre-training and scouting (default 0-4), e.g. 0-4 or 0,2,4
       --downstream-classes LIST unseen classes for few-shot evaluation (default 5-9)
       --pretrain-steps N        pre-training steps (default 1500)
-      --scouts N                number of scouts (default 64)
+      --scouts N|auto           number of scouts (default 64); auto: add rounds of scouts until the
+                                guide's relative change between rounds is below the tolerance
+      --auto-batch N            scouts per round with --scouts auto (default 16)
+      --auto-tolerance X        relative L2 change that counts as converged (default 0.02)
+      --max-scouts N            cap for --scouts auto (default 1024)
       --classes-per-scout K     classes in each scout's subproblem (default 2)
       --samples-per-class N|all samples per class a scout sees (default 40)
       --bootstrap               resample each scout's samples with replacement
@@ -53,6 +57,10 @@ enum JobOptions {
         return v.isEmpty || v.contains(where: { $0 == nil || $0! < 1 }) ? nil : v.map { $0! }
     }
 
+    private static func requireAuto(_ job: JobConfig, _ flag: String) throws {
+        if job.autoScouts == nil { throw UsageError("--\(flag) only applies with --scouts auto") }
+    }
+
     /// Builds the job from `--job` and the override flags.
     static func parse(_ args: inout Arguments) throws -> JobConfig {
         var job = JobConfig()
@@ -66,7 +74,20 @@ enum JobOptions {
         if let v = try args.value("pretrain-classes", "a class list like 0-4 or 0,2,4", classList) { job.pretrainClasses = v }
         if let v = try args.value("downstream-classes", "a class list like 5-9", classList) { job.downstreamClasses = v }
         if let v = try args.int("pretrain-steps", in: 0...10_000_000) { job.pretrain.steps = v }
-        if let v = try args.int("scouts", in: 1...1_000_000) { job.scouts = v }
+        if let v = try args.string("scouts") {
+            if v == "auto" {
+                job.autoScouts = job.autoScouts ?? AutoScouts()
+            } else if let n = Int(v), (1...1_000_000).contains(n) {
+                job.scouts = n
+                job.autoScouts = nil
+            } else {
+                throw UsageError("--scouts: '\(v)' is not 'auto' or an integer in 1...1000000")
+            }
+        }
+        if let v = try args.int("auto-batch", in: 1...100_000) { try requireAuto(job, "auto-batch"); job.autoScouts!.batch = v }
+        if let v = try args.float("auto-tolerance", in: 1e-9...1) { try requireAuto(job, "auto-tolerance"); job.autoScouts!.tolerance = Double(v) }
+        if let v = try args.int("max-scouts", in: 1...1_000_000) { try requireAuto(job, "max-scouts"); job.autoScouts!.maxScouts = v }
+        if let a = job.autoScouts { job.scouts = a.batch }
         if let v = try args.int("classes-per-scout", in: 2...100_000) { job.classesPerScout = v }
         if let v = try args.string("samples-per-class") {
             if v == "all" { job.samplesPerClass = nil }

@@ -7,7 +7,7 @@ import Glibc
 /// seconds otherwise (batch logs must stay readable).
 struct ProgressDisplay {
     let label: String
-    let total: Int
+    var total: Int
     private let start = DispatchTime.now().uptimeNanoseconds
     private var lastLine: UInt64 = 0
     private let terminal = isatty(2) == 1

@@ -52,14 +52,15 @@ struct RunCommand: Command {
         note("gtl run: \(pipeline.data.name) (\(pipeline.data.count) samples), model \(pipeline.spec), \(try pipeline.spec.makeNetwork(seed: 0).parameterCount) parameters")
 
         let base: Network, guide: [Float], scouts: Int, saturated: Int
+        var convergence: ConvergenceReport? = nil
         if workers == 0 {
             note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
             let (network, _) = try timed("pretrain") { try pipeline.pretrain() }
             try network.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(job.seed)])
             var reducer = try pipeline.makeReducer()
             var bar = ProgressDisplay("scouts", total: job.scouts)
-            _ = try timed("scouts") {
-                try pipeline.runScouts(Array(0..<job.scouts), base: network, into: &reducer) { bar.update($0) }
+            convergence = try timed("scouts") {
+                try pipeline.scoutAll(base: network, into: &reducer) { done, total in bar.total = total; bar.update(done) }
             }
             let m = try reducer.means()
             guide = GuideValues.make(means: m, layout: reducer.layout, options: job.guide)
@@ -90,8 +91,9 @@ struct RunCommand: Command {
                 }
             }
             switch outcome {
-            case let .finished(b, g, n, sat):
+            case let .finished(b, g, n, sat, conv):
                 (base, guide, scouts, saturated) = (b, g, n, sat)
+                convergence = conv
             case let .interrupted(sig, recorded, total):
                 note("stopped by signal \(sig) with \(recorded)/\(total) scouts journalled; run the same command again to resume")
                 return ExitCode.interrupted
@@ -108,10 +110,14 @@ struct RunCommand: Command {
         for s in layout.specs { summary.append(GuideValues.summary(name: s.name, guide[s.range])) }
         let report = RunReport(job: job, architecture: pipeline.spec.description, protocolNotes: RunReport.protocolNotes(job),
                                baseTrainAccuracy: pipeline.pretrainAccuracy(base), scouts: scouts,
-                               saturatedValues: saturated, guideSummary: summary, results: results, seconds: seconds)
+                               saturatedValues: saturated, convergence: convergence, guideSummary: summary, results: results, seconds: seconds)
         try outputs.writeReport(report)
         print(ResultsTable.render(results, ways: job.evaluation.ways))
         print("guide values: mean \(String(format: "%.3f", summary[0].mean)), median \(String(format: "%.3f", summary[0].p50)), \(String(format: "%.0f", 100 * summary[0].nearZero))% below 0.01 (statistic \(job.guide.statistic.rawValue), \(job.guide.focus.rawValue) per \(job.guide.scope.rawValue))")
+        if let c = convergence {
+            print(c.converged ? "--scouts auto: the guide converged after \(c.scouts) scouts (relative change \(String(format: "%.4f", c.trace.last?.relativeChange ?? 0)) < \(job.autoScouts!.tolerance))"
+                              : "--scouts auto: stopped at the cap of \(c.scouts) scouts without converging")
+        }
         print("wrote \(outputs.baseURL.path), \(outputs.guideURL.path), \(outputs.reportURL.path)")
         return ExitCode.success
     }

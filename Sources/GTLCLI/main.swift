@@ -31,6 +31,7 @@ enum Commands {
     ("inspect", InspectCommand.self),
     ("coordinator", CoordinatorCommand.self),
     ("worker", WorkerCommand.self),
+    ("extend", ExtendCommand.self),
     ("keys", KeysCommand.self),
     ("bench", BenchCommand.self),
     ]

@@ -143,3 +143,61 @@ final class ClusterIntegrationTests: XCTestCase {
         XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
     }
 }
+
+/// Scaling the scout count: `gtl extend` while a job runs, and `--scouts auto`.
+final class ScoutCountIntegrationTests: XCTestCase {
+    private var processes: [Process] = []
+    override func tearDown() { Gtl.stopAll(processes); processes = [] }
+
+    private func start(_ args: [String], log: URL) throws -> Process {
+        let p = try Gtl.start(args, log: log)
+        processes.append(p)
+        return p
+    }
+
+    func testExtendingARunningJobAddsScouts() throws {
+        let dir = Gtl.tempDir("extend"), job = clusterJob(scouts: 6, scoutSteps: 600)
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))"
+        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("c.log"))
+        let w = try start(["worker", "--connect", ep, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("w.log"))
+        XCTAssertTrue(Gtl.eventually(60) { Gtl.journalRecords(out) >= 1 })
+        let e = try start(["extend", "--out", out.path, "--scouts", "9"], log: dir.appendingPathComponent("e.log"))
+        XCTAssertEqual(Gtl.wait(e, seconds: 20, "gtl extend"), 0)
+        XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
+        XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0)
+        XCTAssertEqual(Gtl.journalRecords(out), 9)
+        var nine = job
+        nine.scouts = 9
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(nine).map(\.bitPattern))
+    }
+
+    func testAutomaticScoutCountMatchesInProcessAndSurvivesAKill() throws {
+        let dir = Gtl.tempDir("auto")
+        var job = clusterJob(scouts: 4, scoutSteps: 150)
+        job.autoScouts = AutoScouts()
+        job.autoScouts!.batch = 4
+        job.autoScouts!.tolerance = 0.05
+        job.autoScouts!.maxScouts = 20
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))"
+        let args = ["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "100"]
+        let first = try start(args, log: dir.appendingPathComponent("c1.log"))
+        let ws = try (0..<2).map { try start(["worker", "--connect", ep, "--heartbeat-ms", "100"], log: dir.appendingPathComponent("w\($0).log")) }
+        XCTAssertTrue(Gtl.eventually(60) { Gtl.journalRecords(out) >= 6 }, "past the first round")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let second = try start(args + ["--resume"], log: dir.appendingPathComponent("c2.log"))
+        XCTAssertEqual(Gtl.wait(second, seconds: 120, "resumed coordinator"), 0)
+        for w in ws { XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0) }
+
+        let p = try Pipeline(job: job)
+        let (base, _) = try p.pretrain()
+        var reducer = try p.makeReducer()
+        let report = try p.scoutAll(base: base, into: &reducer)!
+        XCTAssertEqual(Gtl.journalRecords(out), report.scouts, "the cluster stopped after as many scouts as the in-process run")
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try reducer.guide(job.guide).map(\.bitPattern))
+        let log = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("c2.log").path)!, as: UTF8.self)
+        XCTAssertTrue(log.contains(report.converged ? "converged after \(report.scouts)" : "cap of \(report.scouts)"), log)
+    }
+}

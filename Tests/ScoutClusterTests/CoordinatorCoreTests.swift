@@ -209,6 +209,17 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.handle(.extend(by: 0)).logs.count, 1)
     }
 
+    func testExtendingAFinishedJobReopensIt() throws {
+        var core = try CoordinatorCore(config: testConfig(tasks: 1))
+        _ = core.receive(hello(1), from: "a")
+        XCTAssertTrue(core.receive(.result(result(task: 0, incarnation: 1)), from: "a").finished)
+        let d = core.handle(.extend(by: 1))
+        XCTAssertEqual(core.status.phase, .running)
+        XCTAssertEqual(d.assignments.map(\.1), [1], "the idle worker gets the new task at once")
+        XCTAssertTrue(core.receive(.result(result(task: 1, incarnation: 1)), from: "a").finished)
+        XCTAssertEqual(core.receive(.result(result(task: 1, incarnation: 1)), from: "a"), [], "finished again")
+    }
+
     func testOutOfProtocolAndGarbageAreDroppedAndOthersAreStillServed() throws {
         var core = try CoordinatorCore(config: testConfig(tasks: 2))
         _ = core.receive(hello(1), from: "a")

@@ -47,8 +47,10 @@ public struct JobConfig: Sendable, Equatable, Codable {
     public var downstreamClasses = [5, 6, 7, 8, 9]
     /// Pre-training of the base.
     public var pretrain = TrainSettings(steps: 1500, batchSize: 32, optimizer: OptimizerSettings(.adam, learningRate: 0.001))
-    /// Number of scouts.
+    /// Number of scouts (with `autoScouts`, the scouts of the first round).
     public var scouts = 64
+    /// `--scouts auto`: add scouts in rounds until the guide converges (nil: exactly `scouts`).
+    public var autoScouts: AutoScouts?
     /// Classes per scout (k).
     public var classesPerScout = 2
     /// Samples per class a scout sees (nil: all of its classes' samples).
@@ -93,6 +95,11 @@ public struct JobConfig: Sendable, Equatable, Codable {
             throw GTLError("ways must be in 2...\(downstreamClasses.count) (the downstream classes), got \(evaluation.ways)")
         }
         guard scouts >= 1 else { throw GTLError("at least one scout is needed, got \(scouts)") }
+        if let a = autoScouts {
+            guard a.batch >= 1, a.maxScouts >= a.batch, a.tolerance > 0 else {
+                throw GTLError("--scouts auto needs a batch of at least 1, a positive tolerance and a maximum of at least one batch")
+            }
+        }
         guard !evaluation.shots.isEmpty, evaluation.shots.allSatisfy({ $0 >= 1 }) else { throw GTLError("shots must be positive") }
         guard evaluation.testEpisodes >= 2, evaluation.validationEpisodes >= 1 else { throw GTLError("too few episodes") }
         guard !evaluation.learningRates.isEmpty, !evaluation.stepCounts.isEmpty, evaluation.stepCounts.allSatisfy({ $0 >= 1 }) else {
@@ -116,6 +123,7 @@ public struct JobConfig: Sendable, Equatable, Codable {
         j.evaluation = defaults.evaluation
         j.downstreamClasses = defaults.downstreamClasses
         j.scouts = defaults.scouts
+        j.autoScouts = nil
         let statistic = guide.statistic
         j.guide = defaults.guide
         j.guide.statistic = statistic

@@ -87,6 +87,26 @@ public struct Pipeline: Sendable {
         return losses
     }
 
+    /// Runs every scout of the job in this process: exactly `job.scouts`, or with `autoScouts`
+    /// rounds until the guide converges. Returns the convergence trace of an automatic job.
+    public func scoutAll(base: Network, into reducer: inout GuideReducer,
+                         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> ConvergenceReport? {
+        var total = job.scouts, done = 0
+        var monitor = job.autoScouts.map(ConvergenceMonitor.init)
+        while true {
+            let start = done
+            try runScouts(Array(done..<total), base: base, into: &reducer) { progress(start + $0, total) }
+            done = total
+            guard var m = monitor else { return nil }
+            let decision = m.observe(guide: try reducer.guide(job.guide), scouts: done)
+            monitor = m
+            switch decision {
+            case let .extend(by): total += by
+            case .stop: return ConvergenceReport(m)
+            }
+        }
+    }
+
     /// A reducer for this job's network and statistic.
     public func makeReducer() throws -> GuideReducer {
         GuideReducer(layout: try spec.makeNetwork(seed: 0).layout, statistic: job.guide.statistic)

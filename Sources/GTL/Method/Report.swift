@@ -15,6 +15,8 @@ public struct RunReport: Sendable, Codable {
     public var scouts: Int
     /// Statistic values clamped by the exact reducer (0 unless a scout diverged).
     public var saturatedValues: Int
+    /// With `--scouts auto`: every round and whether the guide converged.
+    public var convergence: ConvergenceReport?
     /// Guide value summary for the whole model, then per tensor.
     public var guideSummary: [GuideValues.Summary]
     /// Every arm at every shot setting.
@@ -24,7 +26,7 @@ public struct RunReport: Sendable, Codable {
 
     /// A report from its parts.
     public init(job: JobConfig, architecture: String, protocolNotes: [String], baseTrainAccuracy: Double, scouts: Int,
-                saturatedValues: Int, guideSummary: [GuideValues.Summary],
+                saturatedValues: Int, convergence: ConvergenceReport? = nil, guideSummary: [GuideValues.Summary],
                 results: [ArmResult], seconds: [String: Double]) {
         self.job = job
         self.architecture = architecture
@@ -32,6 +34,7 @@ public struct RunReport: Sendable, Codable {
         self.baseTrainAccuracy = baseTrainAccuracy
         self.scouts = scouts
         self.saturatedValues = saturatedValues
+        self.convergence = convergence
         self.guideSummary = guideSummary
         self.results = results
         self.seconds = seconds

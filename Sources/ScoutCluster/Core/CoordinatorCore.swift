@@ -66,8 +66,11 @@ public struct CoordinatorCore: Sendable {
     public var recordedTasks: Set<UInt64> { queue.recorded }
 
     /// Applies one event and returns what the shell must do, in order. Once the job has
-    /// finished or failed, events are ignored and yield nothing.
+    /// failed, events are ignored and yield nothing; a finished job ignores everything but
+    /// `.extend`, which reopens it (the shell decides after `.finished` whether more scouts are
+    /// needed, e.g. until the guide values converge).
     public mutating func handle(_ event: CoordinatorEvent) -> [CoordinatorDirective] {
+        if phase == .finished, case let .extend(count) = event, count > 0 { phase = .running }
         guard phase == .running else { return [] }
         var out: [CoordinatorDirective] = []
         switch event {

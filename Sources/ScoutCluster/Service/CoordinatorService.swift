@@ -35,7 +35,7 @@ public struct CoordinatorSettings: Sendable {
 /// How a coordinator's run ended.
 public enum CoordinatorOutcome: Sendable {
     /// Every scout is reduced and the outputs are written.
-    case finished(base: Network, guide: [Float], scouts: Int, saturated: Int)
+    case finished(base: Network, guide: [Float], scouts: Int, saturated: Int, convergence: ConvergenceReport?)
     /// Stopped by a signal; the journal holds every recorded scout (`--resume` continues).
     case interrupted(signal: Int32, recorded: Int, total: Int)
 }
@@ -93,6 +93,9 @@ public final class CoordinatorService {
         var reducer = try pipeline.makeReducer()
         let journal = try JournalFile(path: journalPath)
         var completed: Set<UInt64> = []
+        var monitor = job.autoScouts.map(ConvergenceMonitor.init)
+        var total = max(job.scouts, job.autoScouts == nil ? (ControlFile.read(in: settings.out)?.scouts ?? 0) : 0)
+        var stoppedEarly = false
         let existing = try journal.readAll()
         if existing.isEmpty {
             try journal.append(Journal.headerRecord(header))
@@ -107,13 +110,34 @@ public final class CoordinatorService {
                 settings.log.event("journal", "\(problem) (kept \(scan.records.count) records, \(scan.validLength) bytes)")
                 try journal.truncate(to: scan.validLength)
             }
-            for entry in scan.records { try reducer.add(try ResultConversion.fromWire(entry.result)) }
+            // Replay in task order so that automatic rounds see exactly what they saw live.
+            let records = scan.records.sorted { $0.taskID < $1.taskID }
+            var next = 0
+            func feed(below bound: Int) throws {
+                while next < records.count && records[next].taskID < UInt64(bound) {
+                    try reducer.add(try ResultConversion.fromWire(records[next].result))
+                    next += 1
+                }
+            }
+            if var m = monitor {
+                replay: while true {
+                    try feed(below: total)
+                    guard reducer.count == total else { break }
+                    switch m.observe(guide: try reducer.guide(job.guide), scouts: total) {
+                    case let .extend(by): total += by
+                    case .stop: stoppedEarly = true; break replay
+                    }
+                }
+                monitor = m
+            }
+            try feed(below: Int.max)
             completed = scan.completedTaskIDs
-            settings.log.event("resume", "resuming: \(completed.count) of \(job.scouts) scouts already in the journal")
+            total = max(total, Int((completed.max() ?? 0) + 1))
+            settings.log.event("resume", "resuming: \(completed.count) of \(total) scouts already in the journal")
         }
 
         var core = try CoordinatorCore(config: CoordinatorConfig(
-            jobID: jobID, taskCount: UInt64(job.scouts), snapshotHash: snapshotHash, snapshotSize: UInt64(snapshot.count),
+            jobID: jobID, taskCount: UInt64(total), snapshotHash: snapshotHash, snapshotSize: UInt64(snapshot.count),
             jobSpec: jobSpec, incarnation: UInt64.random(in: 1...UInt64.max), heartbeatInterval: settings.heartbeat),
             completed: completed)
 
@@ -146,7 +170,7 @@ public final class CoordinatorService {
         let router = try ZmqSocket(context: context, kind: .router, options: options)
         defer { router.close() }
         let endpoint = try router.bind(settings.bind, insecure: settings.insecure)
-        settings.log.event("listen", "job \(jobID): \(job.scouts) scouts, snapshot \(snapshot.count) bytes, listening on \(endpoint)"
+        settings.log.event("listen", "job \(jobID): \(job.autoScouts == nil ? "\(total)" : "auto (rounds of \(job.scouts))") scouts, snapshot \(snapshot.count) bytes, listening on \(endpoint)"
                            + (authenticator != nil ? " (CURVE)" : ""))
         try onBound(endpoint)
 
@@ -188,12 +212,27 @@ public final class CoordinatorService {
                 case let .requeued(task, reason):
                     settings.log.event("requeue", "scout \(task) requeued: \(reason)", ["task": String(task)])
                 case .finished:
+                    if var m = monitor, !stoppedEarly {
+                        let done = Int(core.status.recorded)
+                        let decision = m.observe(guide: try reducer.guide(job.guide), scouts: done)
+                        monitor = m
+                        let point = m.trace.last!
+                        settings.log.event("round", "\(done) scouts: relative change \(point.relativeChange.map { String(format: "%.4f", $0) } ?? "-"), rank correlation \(point.rankCorrelation.map { String(format: "%.4f", $0) } ?? "-")")
+                        if case let .extend(by) = decision {
+                            try execute(core.handle(.extend(by: by)))
+                            continue
+                        }
+                    }
                     try journal.sync()
                     let means = try reducer.means()
                     let guide = GuideValues.make(means: means, layout: reducer.layout, options: job.guide)
                     try outputs.writeGuide(guide, means: means, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
-                    for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: "all \(job.scouts) scouts reduced", success: true))) }
-                    outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated)
+                    for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: "all \(reducer.count) scouts reduced", success: true))) }
+                    let report = monitor.map(ConvergenceReport.init)
+                    if let r = report {
+                        settings.log.event("converged", r.converged ? "guide converged after \(r.scouts) scouts" : "stopped at the cap of \(r.scouts) scouts without converging")
+                    }
+                    outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated, convergence: report)
                 case let .failed(reason):
                     for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: reason, success: false))) }
                     failure = reason
@@ -224,7 +263,8 @@ public final class CoordinatorService {
             }
         }
 
-        if completed.count == job.scouts { try execute([.finished]) }
+        if completed.count >= total { try execute([.finished]) }
+        var controlStamp = ControlFile.stamp(in: settings.out)
         progress(core.status)
         var lastTick = now()
         while outcome == nil && failure == nil {
@@ -262,6 +302,20 @@ public final class CoordinatorService {
             if t - lastTick >= .milliseconds(100) {
                 try execute(core.handle(.tick(now: t)))
                 lastTick = t
+                // `gtl extend` writes the control file; apply a raised scout count while running.
+                let stamp = ControlFile.stamp(in: settings.out)
+                if stamp != controlStamp, outcome == nil {
+                    controlStamp = stamp
+                    if let wanted = ControlFile.read(in: settings.out)?.scouts {
+                        let current = Int(core.status.total)
+                        if job.autoScouts != nil {
+                            settings.log.event("extend", "ignored \(ControlFile.name): --scouts auto decides the count itself")
+                        } else if wanted > current {
+                            settings.log.event("extend", "extending the job from \(current) to \(wanted) scouts")
+                            try execute(core.handle(.extend(by: wanted - current)))
+                        }
+                    }
+                }
             }
             try journal.sync()
             if changed { progress(core.status) }
