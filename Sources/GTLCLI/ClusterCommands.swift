@@ -65,7 +65,19 @@ struct CoordinatorCommand: Command {
         stop.install([SIGINT, SIGTERM, SIGUSR1])
         let service = try CoordinatorService(pipeline: try Pipeline(job: job), settings: settings)
         var bar = ProgressDisplay("scouts", total: job.scouts)
+        var lastJSON = DispatchTime.now().uptimeNanoseconds
         let outcome = try service.run(stop: stop, progress: { status in
+            if settings.log.format == .json {
+                // Batch logs get a structured progress event at most every 5 s (and at the end).
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard now - lastJSON > 5_000_000_000 || status.recorded == status.total else { return }
+                lastJSON = now
+                settings.log.event("progress", "\(status.recorded)/\(status.total) scouts", [
+                    "recorded": String(status.recorded), "total": String(status.total), "in_flight": String(status.inFlight),
+                    "live_workers": String(status.liveWorkers), "suspect_workers": String(status.suspectWorkers)])
+                return
+            }
+            bar.total = Int(status.total)
             bar.update(Int(status.recorded), extra: "workers \(status.liveWorkers)" + (status.suspectWorkers > 0 ? " (+\(status.suspectWorkers) suspect)" : ""))
         })
         switch outcome {
