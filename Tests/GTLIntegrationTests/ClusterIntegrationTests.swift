@@ -7,17 +7,8 @@ import ScoutWire
 
 /// The cluster with real processes: coordinators and workers are separate `gtl` processes on
 /// loopback, killed and restarted for real. Slow (seconds each); kept in their own target.
-final class ClusterIntegrationTests: XCTestCase {
-    private var processes: [Process] = []
-    override func tearDown() { Gtl.stopAll(processes); processes = [] }
+final class ClusterIntegrationTests: ProcessTestCase {
 
-    private func start(_ args: [String], log: URL) throws -> Process {
-        let p = try Gtl.start(args, log: log)
-        processes.append(p)
-        return p
-    }
-
-    private func freeEndpoint() -> String { "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))" }
 
     func testAnyNumberOfWorkersGivesTheInProcessGuideBitForBit() throws {
         let dir = Gtl.tempDir("workers"), job = clusterJob(scouts: 12, scoutSteps: 50)
@@ -145,20 +136,12 @@ final class ClusterIntegrationTests: XCTestCase {
 }
 
 /// Scaling the scout count: `gtl extend` while a job runs, and `--scouts auto`.
-final class ScoutCountIntegrationTests: XCTestCase {
-    private var processes: [Process] = []
-    override func tearDown() { Gtl.stopAll(processes); processes = [] }
-
-    private func start(_ args: [String], log: URL) throws -> Process {
-        let p = try Gtl.start(args, log: log)
-        processes.append(p)
-        return p
-    }
+final class ScoutCountIntegrationTests: ProcessTestCase {
 
     func testExtendingARunningJobAddsScouts() throws {
         let dir = Gtl.tempDir("extend"), job = clusterJob(scouts: 6, scoutSteps: 600)
         let jobFile = try writeJob(job, in: dir)
-        let out = dir.appendingPathComponent("out"), ep = "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))"
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
         let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("c.log"))
         let w = try start(["worker", "--connect", ep, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("w.log"))
         XCTAssertTrue(Gtl.eventually(60) { Gtl.journalRecords(out) >= 1 })
@@ -180,7 +163,7 @@ final class ScoutCountIntegrationTests: XCTestCase {
         job.autoScouts!.tolerance = 0.05
         job.autoScouts!.maxScouts = 20
         let jobFile = try writeJob(job, in: dir)
-        let out = dir.appendingPathComponent("out"), ep = "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))"
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
         let args = ["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "100"]
         let first = try start(args, log: dir.appendingPathComponent("c1.log"))
         let ws = try (0..<2).map { try start(["worker", "--connect", ep, "--heartbeat-ms", "100"], log: dir.appendingPathComponent("w\($0).log")) }

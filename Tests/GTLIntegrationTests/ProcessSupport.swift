@@ -105,3 +105,19 @@ func guideFile(_ out: URL, job: JobConfig) throws -> [Float] {
     let p = try Pipeline(job: job)
     return try loadGuide(out.appendingPathComponent("guide.safetensors"), for: try p.spec.makeNetwork(seed: 0))
 }
+
+/// A test case that starts `gtl` processes and kills whatever is left when it ends.
+class ProcessTestCase: XCTestCase {
+    private var processes: [Process] = []
+    override func tearDown() { Gtl.stopAll(processes); processes = [] }
+
+    /// Starts `gtl ARGS`, logging to `log`, and remembers it for clean-up.
+    func start(_ args: [String], log: URL) throws -> Process {
+        let p = try Gtl.start(args, log: log)
+        processes.append(p)
+        return p
+    }
+
+    /// A loopback TCP endpoint on a random high port.
+    func freeEndpoint() -> String { "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))" }
+}
