@@ -21,7 +21,7 @@ public struct EvaluationConfig: Sendable, Equatable, Codable {
     /// Candidate learning rates per arm.
     public var learningRates: [Float] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]
     /// Candidate step counts per arm (checkpoints of one run).
-    public var stepCounts = [10, 20, 40, 80, 160]
+    public var stepCounts = [10, 20, 40, 80, 160, 320]
     /// Whether to also evaluate guide values rescaled to mean 1.
     public var includeMeanOneArm = true
 
