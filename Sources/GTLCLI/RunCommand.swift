@@ -76,6 +76,7 @@ struct RunCommand: Command {
             settings.resume = true
             let stop = StopSignal()
             stop.install()
+            defer { stop.uninstall() }
             var local: LocalWorkers? = nil
             defer { local?.terminate() }
             var bar = ProgressDisplay("scouts", total: job.scouts)

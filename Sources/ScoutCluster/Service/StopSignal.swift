@@ -30,6 +30,16 @@ public final class StopSignal: @unchecked Sendable {
         }
     }
 
+    /// Gives the signals back their default action (e.g. when a command moves on to work that
+    /// does not watch this flag, so that Ctrl-C still interrupts it).
+    public func uninstall() {
+        for source in sources {
+            source.cancel()
+            _ = Glibc.signal(Int32(source.handle), SIG_DFL)
+        }
+        sources = []
+    }
+
     /// Asks every loop watching this flag to stop; `signal` records why.
     public func request(signal: Int32 = SIGTERM) {
         _ = requested.compareExchange(expected: 0, desired: signal, ordering: .sequentiallyConsistent)
