@@ -10,4 +10,4 @@ if [ -x scripts/check-protos ]; then scripts/check-protos; fi
 swift build
 # Coordinator and workers on separate network namespaces (skips without root).
 scripts/test-netns.sh .build/debug/gtl
-swift test
+swift test --disable-swift-testing   # every test here is XCTest
