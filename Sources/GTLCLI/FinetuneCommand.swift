@@ -10,6 +10,9 @@ struct FinetuneCommand: Command {
     Usage: gtl finetune --base BASE.safetensors [--guide GUIDE.safetensors] --classes LIST
                         [--dataset SPEC] [--shots K] [--episodes N] [--lr X] [--steps N]
                         [--optimizer NAME] [--seed S] [--out MODEL.safetensors]
+       gtl finetune --train-all --base BASE.safetensors [--guide GUIDE.safetensors] --classes LIST
+                        [--dataset SPEC] [--lr X] [--steps N] [--optimizer NAME] [--seed S]
+                        --out MODEL.safetensors
 
     Draws K training samples per class of LIST (an episode; classes map to outputs 0..<N in the
     listed order), fine-tunes the base with updates scaled by the guide values (unguided without
@@ -24,12 +27,17 @@ struct FinetuneCommand: Command {
       --optimizer NAME  sgd | momentum | adam (default adam)
       --seed S          seed of the draws (default 1)
       --out FILE        where to save the fine-tuned model of episode 0 (default: not saved)
+      --train-all       deterministic run for cross-checks (e.g. against PyTorch): train on ALL samples
+                        of LIST in data set order as one full batch for --steps steps (0 allowed),
+                        no episodes and no held-out split; reports the training loss and accuracy
+                        and saves the model to --out (required)
     """
 
     let base: URL, guide: URL?, out: URL?
     let dataset: String, classes: [Int]
     let shots: Int, episodes: Int, steps: Int, seed: UInt64
     let optimizer: OptimizerSettings
+    let trainAll: Bool
 
     init(_ args: inout Arguments) throws {
         guard let b = try args.string("base") else { throw UsageError("--base is required") }
@@ -40,9 +48,15 @@ struct FinetuneCommand: Command {
         guard let c = try args.value("classes", "a class list like 5-9", JobOptions.classList) else { throw UsageError("--classes is required") }
         guard c.count >= 2, Set(c).count == c.count else { throw UsageError("--classes: need at least two distinct classes") }
         classes = c
-        shots = try args.int("shots", in: 1...1_000_000) ?? 5
-        episodes = try args.int("episodes", in: 1...10_000_000) ?? 100
-        steps = try args.int("steps", in: 1...10_000_000) ?? 80
+        trainAll = args.flag("train-all")
+        let s = try args.int("shots", in: 1...1_000_000), e = try args.int("episodes", in: 1...10_000_000)
+        if trainAll {
+            guard s == nil, e == nil else { throw UsageError("--train-all trains on every sample of --classes in one batch: drop --shots and --episodes") }
+            guard out != nil else { throw UsageError("--train-all needs --out MODEL.safetensors") }
+        }
+        shots = s ?? 5
+        episodes = e ?? 100
+        steps = try args.int("steps", in: (trainAll ? 0 : 1)...10_000_000) ?? 80
         seed = try args.uint64("seed") ?? 1
         let kind = try args.choice("optimizer", OptimizerSettings.Kind.allCases.map(\.rawValue)).map { OptimizerSettings.Kind(rawValue: $0)! } ?? .adam
         optimizer = OptimizerSettings(kind, learningRate: try args.float("lr", in: 1e-9...1e3) ?? 0.03)
@@ -60,6 +74,7 @@ struct FinetuneCommand: Command {
             throw GTLError("\(classes.count) classes do not fit the model's \(network.outputWidth) outputs")
         }
         if let c = classes.first(where: { $0 >= data.classCount }) { throw GTLError("class \(c) is not in \(data.name) (0..<\(data.classCount))") }
+        if trainAll { return try runTrainAll(network, spec: spec, multipliers: multipliers, data: data) }
         let pool = Dictionary(uniqueKeysWithValues: classes.map { ($0, data.indices(ofClasses: [$0])) })
         if let (c, s) = pool.first(where: { $0.value.count <= self.shots }) {
             throw GTLError("class \(c) has \(s.count) samples; \(self.shots) shots leave none to score")
@@ -90,6 +105,44 @@ struct FinetuneCommand: Command {
             try model.setParameters(runs[0].1)
             try model.save(to: out, spec: spec, metadata: ["gtl.kind": "finetuned", "gtl.classes": classes.map(String.init).joined(separator: ",")])
             print("wrote \(out.path) (episode 0; classes \(classes) → outputs 0..<\(ways))")
+        }
+        return ExitCode.success
+    }
+
+    /// `--train-all`: one deterministic run that another framework can reproduce exactly — every
+    /// sample of the listed classes in data set order, one full batch per step, no shuffling.
+    private func runTrainAll(_ base: Network, spec: NetworkSpec, multipliers: [Float]?, data: Dataset) throws -> Int32 {
+        let wanted = Set(classes)
+        let indices = data.labels.indices.filter { wanted.contains(Int(data.labels[$0])) }
+        guard !indices.isEmpty else { throw GTLError("\(data.name) has no samples of classes \(classes)") }
+        let mapping = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
+        let task = Task(data, indices: indices, mapping: mapping)
+        var network = base
+        network.rng = RandomGenerator(seed: RandomGenerator.derive(seed, 0xF1, 0xA11))  // dropout masks only
+        func loss(_ n: inout Network) -> Float {
+            task.features.withUnsafeBufferPointer { x in
+                task.labels.withUnsafeBufferPointer { n.computeGradients(x, targets: .classes($0), batch: task.count, loss: Trainer.loss) }
+            }
+        }
+        var probe = network
+        let before = loss(&probe)
+        var opt = optimizer.make()
+        for _ in 0..<steps {
+            loss(&network)
+            opt.step(&network, multipliers: multipliers)
+        }
+        probe = network
+        let after = loss(&probe)
+        let acc = Trainer.accuracy(&network, on: task, classes: classes.count)
+        let correct = Int((acc * Double(task.count)).rounded())
+        print(String(format: "train-all: %d samples of classes %@ (%@), %@ lr %g, %d steps, %@: training loss %.6f -> %.6f, training accuracy %.2f%% (%d/%d)",
+                     task.count, classes.map(String.init).joined(separator: ","), data.name, optimizer.kind.rawValue,
+                     optimizer.learningRate, steps, multipliers == nil ? "unguided" : "guided", before, after,
+                     100 * acc, correct, task.count))
+        if let out {
+            try network.save(to: out, spec: spec, metadata: ["gtl.kind": "finetuned", "gtl.classes": classes.map(String.init).joined(separator: ","),
+                                                             "gtl.train-all": "\(optimizer.kind.rawValue),lr=\(optimizer.learningRate),steps=\(steps)"])
+            print("wrote \(out.path) (classes \(classes) → outputs 0..<\(classes.count))")
         }
         return ExitCode.success
     }
