@@ -10,4 +10,6 @@ if [ -x scripts/check-protos ]; then scripts/check-protos; fi
 swift build
 # Coordinator and workers on separate network namespaces (skips without root).
 scripts/test-netns.sh .build/debug/gtl
+# gtl and PyTorch (CPU wheel, in a venv) fine-tune to the same weights; the gtl_torch package's tests.
+scripts/test-interop.sh
 swift test --disable-swift-testing   # every test here is XCTest
