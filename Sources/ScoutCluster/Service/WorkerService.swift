@@ -23,6 +23,14 @@ public struct WorkerSettings: Sendable {
     /// Logging.
     public var log: ClusterLog
 
+    /// The coordinator's public key from `--server-key`: the content of a key file, or Z85 text.
+    /// A file wins: a 40-character path is also valid Z85 text, and was once taken for a key.
+    public static func resolveServerKey(_ text: String) throws -> String {
+        if FileManager.default.fileExists(atPath: text) { return try CurveKeyFiles.readPublicKey(file: text) }
+        if Z85Key.isValid(text) { return text }
+        throw ClusterError("--server-key: '\(text)' is neither a readable key file nor a 40-character Z85 public key")
+    }
+
     /// Settings for a worker of `connect`.
     public init(connect: String, name: String) {
         self.connect = connect
@@ -70,11 +78,7 @@ public final class WorkerService {
         options.sendHighWaterMark = 0
         if let keyFile = settings.curveSecretKeyFile {
             guard let server = settings.serverKey else { throw ClusterError("CURVE needs the coordinator's public key (--server-key)") }
-            // A file wins over text: a 40-character path is also valid Z85 text.
-            let serverKey: String
-            if FileManager.default.fileExists(atPath: server) { serverKey = try CurveKeyFiles.readPublicKey(file: server) }
-            else if Z85Key.isValid(server) { serverKey = server }
-            else { throw ClusterError("--server-key: '\(server)' is neither a readable key file nor a 40-character Z85 public key") }
+            let serverKey = try WorkerSettings.resolveServerKey(server)
             options.security = .curveClient(serverPublicKey: serverKey, keys: try CurveKeyFiles.readKeyPair(secretKeyFile: keyFile))
         }
         var socket = try ZmqSocket(context: context, kind: .dealer, options: options)
