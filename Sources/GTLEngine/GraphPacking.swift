@@ -40,14 +40,11 @@ public enum GraphPacking {
             o[a * row + b] = 1
             o[b * row + a] = 1
         }
-        var scale = [Float](repeating: 0, count: nodeCount)
+        // Degrees of A + I, then Â_ij = 1 / sqrt(d_i d_j) computed in Double so that e.g. 1/2 is exact.
+        var degree = [Double](repeating: 0, count: nodeCount)
+        for i in 0..<nodeCount { for j in 0..<nodeCount { degree[i] += Double(o[i * row + j]) } }
         for i in 0..<nodeCount {
-            var degree: Float = 0
-            for j in 0..<nodeCount { degree += o[i * row + j] }
-            scale[i] = 1 / degree.squareRoot()
-        }
-        for i in 0..<nodeCount {
-            for j in 0..<nodeCount { o[i * row + j] *= scale[i] * scale[j] }
+            for j in 0..<nodeCount where o[i * row + j] != 0 { o[i * row + j] = Float(1 / (degree[i] * degree[j]).squareRoot()) }
             for f in 0..<featureCount { o[i * row + maxNodes + f] = features[i * featureCount + f] }
         }
     }
