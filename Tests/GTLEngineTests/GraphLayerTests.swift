@@ -129,6 +129,15 @@ final class GraphLayerTests: XCTestCase {
                 labels.withUnsafeBufferPointer { _ = net.computeGradients(xb, targets: .classes($0), batch: 4, loss: SoftmaxCrossEntropy()) }
             }
             results.append((y, net.gradients))
+            // Padding rows of a graphconv output stay exactly zero (sigmoid(bias) would leak otherwise).
+            var conv = try Network(inputShape: [maxNodes, maxNodes + 3], layers: [GraphConv(outputs: 4, activation: .sigmoid)], seed: 3)
+            let h = conv.predict(x, batch: 4)
+            for (g, graph) in graphs.enumerated() {
+                for i in graph.nodes..<maxNodes {
+                    let row = (g * maxNodes + i) * (maxNodes + 4)
+                    XCTAssertEqual(Array(h[row..<(row + maxNodes + 4)]), [Float](repeating: 0, count: maxNodes + 4), "graph \(g), slot \(i)")
+                }
+            }
         }
         for r in results.dropFirst() {
             for (a, b) in zip(results[0].y, r.y) { XCTAssertEqual(a, b, accuracy: 1e-6) }
