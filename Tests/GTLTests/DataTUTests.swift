@@ -136,4 +136,21 @@ final class DataTUTests: XCTestCase {
         print("MUTAG GCN training accuracy after 300 steps: \(accuracy)")
         XCTAssertGreaterThan(accuracy, 0.78)
     }
+
+    /// Cuneiform (installed alongside MUTAG): two node-label columns and three attributes per node.
+    func testInstalledCuneiformLoads() throws {
+        let root = ProcessInfo.processInfo.environment["GTL_TU_DIR"] ?? "/usr/local/share/gtl/tu"
+        let dir = URL(fileURLWithPath: root).appendingPathComponent("Cuneiform")
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("Cuneiform_A.txt").path) else {
+            throw XCTSkip("Cuneiform not installed in \(dir.path); run scripts/fetch-data.sh tu")
+        }
+        let data = try TUDataset.load(directory: dir, name: "Cuneiform")
+        print("Cuneiform: \(data.count) graphs, \(data.classCount) classes, sample shape \(data.featureShape)")
+        XCTAssertEqual(data.count, 267)
+        XCTAssertEqual(data.classCount, 30)
+        let n = data.featureShape[0]
+        var realNodes = 0
+        for g in 0..<data.count { for i in 0..<n where data.features[g * data.featureCount + i * data.featureShape[1] + i] > 0 { realNodes += 1 } }
+        XCTAssertEqual(realNodes, 5680)
+    }
 }
