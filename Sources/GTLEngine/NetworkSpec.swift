@@ -7,6 +7,10 @@ public enum LayerSpec: Sendable, Equatable, Codable {
     case flatten
     case relu, tanh, sigmoid
     case dropout(rate: Float)
+    /// A GCN layer on packed graphs with an optional built-in activation (`graphconv(32,relu)`).
+    case graphConv(outputs: Int, activation: Activation.Kind?)
+    /// Pools packed graphs into one vector per graph (`readout(sum)`, `readout(mean)`).
+    case readout(GraphReadout.Kind)
 
     /// The layer this spec describes.
     public func makeLayer() -> any Layer {
@@ -20,6 +24,8 @@ public enum LayerSpec: Sendable, Equatable, Codable {
         case .tanh: return Activation(.tanh)
         case .sigmoid: return Activation(.sigmoid)
         case .dropout(let r): return Dropout(rate: r)
+        case .graphConv(let n, let a): return GraphConv(outputs: n, activation: a)
+        case .readout(let k): return GraphReadout(k)
         }
     }
 
@@ -35,6 +41,8 @@ public enum LayerSpec: Sendable, Equatable, Codable {
         case .tanh: return "tanh"
         case .sigmoid: return "sigmoid"
         case .dropout(let r): return "dropout(\(r))"
+        case .graphConv(let n, let a): return a.map { "graphconv(\(n),\($0.rawValue))" } ?? "graphconv(\(n))"
+        case .readout(let k): return "readout(\(k.rawValue))"
         }
     }
 }
@@ -113,11 +121,25 @@ public struct NetworkSpec: Sendable, Equatable, Codable, CustomStringConvertible
         case "relu": return .relu
         case "tanh": return .tanh
         case "sigmoid": return .sigmoid
+        case "graphconv", "gcn":
+            guard (1...2).contains(args.count), let n = Int(args[0]), n > 0 else {
+                throw EngineError("layer '\(token)': expected graphconv(OUTPUTS) or graphconv(OUTPUTS,relu|tanh|sigmoid)")
+            }
+            guard args.count == 2 else { return .graphConv(outputs: n, activation: nil) }
+            guard let kind = Activation.Kind(rawValue: args[1].lowercased()) else {
+                throw EngineError("layer '\(token)': unknown activation '\(args[1])' (use relu, tanh or sigmoid)")
+            }
+            return .graphConv(outputs: n, activation: kind)
+        case "readout":
+            guard args.count == 1, let kind = GraphReadout.Kind(rawValue: args[0].lowercased()) else {
+                throw EngineError("layer '\(token)': expected readout(sum) or readout(mean)")
+            }
+            return .readout(kind)
         case "dropout":
             guard args.count == 1, let r = Float(args[0]) else { throw EngineError("layer '\(token)': expected dropout(RATE)") }
             return .dropout(rate: r)
         default:
-            throw EngineError("unknown layer '\(token)' (known: dense, conv2d, maxpool, avgpool, flatten, relu, tanh, sigmoid, dropout)")
+            throw EngineError("unknown layer '\(token)' (known: dense, conv2d, maxpool, avgpool, flatten, relu, tanh, sigmoid, dropout, graphconv, readout)")
         }
     }
 }

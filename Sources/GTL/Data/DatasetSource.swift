@@ -1,7 +1,8 @@
 import Foundation
 
 /// Where a data set comes from, parsed from the short spec a user types on the command line
-/// (`--data digits`, `--data fashion-mnist`, `--data idx:IMAGES,LABELS`, `--data csv:PATH`).
+/// (`--data digits`, `--data fashion-mnist`, `--data idx:IMAGES,LABELS`, `--data csv:PATH`,
+/// `--data tu:DIR/NAME`).
 ///
 /// Parsing is separate from loading so a bad spec is rejected before any work starts, and so the
 /// resolved source can be logged or sent to cluster workers, which then load it themselves.
@@ -15,6 +16,9 @@ public enum DatasetSource: Sendable, Equatable {
     case idx(images: URL, labels: URL)
     /// A numeric CSV file with the label in the last column.
     case csv(URL)
+    /// A TU-format graph set: files `NAME_A.txt`, `NAME_graph_indicator.txt`, … in `directory`,
+    /// loaded as packed graphs for `graphconv` models (see `TUDataset`).
+    case tu(directory: URL, name: String)
 
     /// Where Debian's `dataset-fashion-mnist` installs its files.
     public static let defaultFashionMNISTDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
@@ -26,7 +30,7 @@ public enum DatasetSource: Sendable, Equatable {
 
     /// The spec forms accepted, for help texts and error messages.
     public static let acceptedForms =
-        "digits | fashion-mnist | fashion-mnist:test | idx:IMAGES,LABELS | csv:PATH"
+        "digits | fashion-mnist | fashion-mnist:test | idx:IMAGES,LABELS | csv:PATH | tu:DIR/NAME"
 
     /// Parses a spec. `fashionMNISTDirectory` lets tests and unusual installs point elsewhere.
     /// Throws a `DataError` listing the accepted forms for anything unrecognised.
@@ -50,6 +54,12 @@ public enum DatasetSource: Sendable, Equatable {
                 let path = spec.dropFirst(4)
                 guard !path.isEmpty else { throw bad("expected csv:PATH") }
                 self = .csv(URL(fileURLWithPath: String(path)))
+            } else if spec.hasPrefix("tu:") {
+                let prefix = URL(fileURLWithPath: String(spec.dropFirst(3)))
+                guard spec.count > 3, !spec.hasSuffix("/"), !prefix.lastPathComponent.isEmpty else {
+                    throw bad("expected tu:DIR/NAME, e.g. tu:/usr/local/share/gtl/tu/MUTAG/MUTAG")
+                }
+                self = .tu(directory: prefix.deletingLastPathComponent(), name: prefix.lastPathComponent)
             } else {
                 throw bad("unknown data set; accepted forms: \(DatasetSource.acceptedForms)")
             }
@@ -82,6 +92,13 @@ public enum DatasetSource: Sendable, Equatable {
                                 name: images.deletingPathExtension().lastPathComponent)
         case let .csv(url):
             return try CSV.load(url: url)
+        case let .tu(directory, name):
+            let indicator = directory.appendingPathComponent("\(name)_graph_indicator.txt")
+            guard FileManager.default.fileExists(atPath: indicator.path) else {
+                throw DataError(file: indicator.path, problem: "no such file; TU sets from grakel's wheel are "
+                                + "installed by scripts/fetch-data.sh (it prints their tu: specs)")
+            }
+            return try TUDataset.load(directory: directory, name: name)
         }
     }
 }
