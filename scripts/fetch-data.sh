@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs Fashion-MNIST from Debian's dataset-fashion-mnist package, so `--data fashion-mnist`
+# Installs Fashion-MNIST from Debian's dataset-fashion-mnist package, so `--dataset fashion-mnist`
 # works offline afterwards, and the TU graph sets shipped in PyPI's grakel wheel (MUTAG, Cuneiform)
-# for `--data tu:DIR/NAME`. Safe to run repeatedly: does nothing for what is already there.
+# for `--dataset tu:DIR/NAME`. Safe to run repeatedly: does nothing for what is already there.
 #   scripts/fetch-data.sh          both
 #   scripts/fetch-data.sh tu       only the TU sets (no apt, no root needed when GTL_TU_DIR is writable)
 # GTL_TU_DIR chooses where the TU sets go (default /usr/local/share/gtl/tu).
@@ -39,7 +39,7 @@ PY
     else
         echo "TU sets already installed in $dir"
     fi
-    for s in "${sets[@]}"; do echo "  --data tu:$dir/$s/$s"; done
+    for s in "${sets[@]}"; do echo "  --dataset tu:$dir/$s/$s"; done
 }
 
 if [[ "${1:-}" == tu ]]; then

@@ -12,4 +12,6 @@ swift build
 scripts/test-netns.sh .build/debug/gtl
 # gtl and PyTorch (CPU wheel, in a venv) fine-tune to the same weights; the gtl_torch package's tests.
 scripts/test-interop.sh
+# Real graph sets (MUTAG, Cuneiform from PyPI's grakel wheel) for the TU loader tests.
+scripts/fetch-data.sh tu
 swift test --disable-swift-testing   # every test here is XCTest
