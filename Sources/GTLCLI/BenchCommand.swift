@@ -2,12 +2,30 @@ import CBlas
 import Foundation
 import GTLEngine
 
-/// `gtl bench engine`: training steps/s of the reference models against what sgemm alone allows.
+/// `gtl bench engine|cluster`: speed of the engine (steps/s against the sgemm bound) and of the
+/// scout cluster (dispatch, snapshot transfer against raw ZeroMQ, reducer).
 ///
 /// Benchmarks are commands, not timed tests: the machines are shared and noisy, so every figure
-/// is a median over repeats, and the step rate and its sgemm bound are measured in the same run.
+/// is a median over repeats, and each figure and its reference are measured in the same run.
 struct BenchCommand: Command {
-    static let summary = "measure engine speed (steps/s, sgemm GFLOP/s)"
+    static let summary = "measure engine and cluster speed (steps/s, sgemm GFLOP/s, dispatch, transfer)"
+    static var help: String { EngineBenchCommand.help + "\n\n" + ClusterBench.help }
+
+    private let body: () throws -> Int32
+
+    init(_ args: inout Arguments) throws {
+        switch args.positional() {
+        case "engine": let c = try EngineBenchCommand(&args); body = c.run
+        case "cluster": let c = try ClusterBench(&args); body = c.run
+        default: throw UsageError("expected 'gtl bench engine' or 'gtl bench cluster dispatch|snapshot|reducer'")
+        }
+    }
+
+    func run() throws -> Int32 { try body() }
+}
+
+/// `gtl bench engine`: training steps/s of the reference models against what sgemm alone allows.
+struct EngineBenchCommand {
     static let help = """
     Usage: gtl bench engine [--repeats N] [--seconds S] [--threads T] [--model NAME] [--json]
 
@@ -27,7 +45,6 @@ struct BenchCommand: Command {
     let json: Bool
 
     init(_ args: inout Arguments) throws {
-        guard let what = args.positional(), what == "engine" else { throw UsageError("expected 'gtl bench engine'") }
         repeats = try args.int("repeats", in: 1...1000) ?? 7
         seconds = Double(try args.float("seconds", in: 0.01...600) ?? 0.5)
         threads = try args.int("threads", in: 1...256) ?? 1

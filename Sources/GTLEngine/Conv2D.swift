@@ -3,8 +3,10 @@ import CBlas
 /// A 2-D convolution over `[C, H, W]` samples with weight `[out, C, kh, kw]` (PyTorch's layout),
 /// square kernel, stride and zero padding.
 ///
-/// The whole batch is unrolled once (im2col into `[C·kh·kw, batch·OH·OW]`) so each pass is one
-/// large sgemm instead of `batch` small ones; the result is then scattered to `[batch, out, OH, OW]`.
+/// The whole batch is unrolled once (im2col into `[C·kh·kw, batch·OH·OW]`). Output planes of at
+/// least `perSamplePlane` positions then run one sgemm per sample reading and writing the
+/// `[batch, out, OH, OW]` layout directly (no scatter of Y, no gather of dY, bias folded in as
+/// the product's initial value); smaller planes run one batch-wide sgemm and scatter/gather.
 public struct Conv2D: Layer {
     /// Output channels.
     public let outChannels: Int
@@ -107,7 +109,11 @@ public struct Conv2D: Layer {
                             if iy < 0 || iy >= h { continue }
                             let src = row + b * plane + oy * ow
                             let line = dst + iy * w - padding + kx
-                            for ox in lo..<hi { line[ox * stride] += src[ox] }
+                            if stride == 1 {
+                                addRow(line + lo, src + lo, hi - lo)
+                            } else {
+                                for ox in lo..<hi { line[ox * stride] += src[ox] }
+                            }
                         }
                     }
                 }
@@ -115,9 +121,16 @@ public struct Conv2D: Layer {
         }
     }
 
+    /// Planes at least this large run one sgemm per sample straight into / out of the
+    /// `[batch, out, plane]` layout; smaller ones batch every sample into one sgemm and pay a
+    /// scatter (forward) and a gather (backward) instead.
+    static let perSamplePlane = 128
+    private var perSample: Bool { plane >= Conv2D.perSamplePlane }
+
     private mutating func reserve(batch: Int) {
         if columns.count < patch * batch * plane { columns = [Float](repeating: 0, count: patch * batch * plane) }
-        if gathered.count < outChannels * batch * plane { gathered = [Float](repeating: 0, count: outChannels * batch * plane) }
+        let g = perSample ? 0 : outChannels * batch * plane
+        if gathered.count < g { gathered = [Float](repeating: 0, count: g) }
     }
 
     public mutating func forward(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
@@ -127,12 +140,23 @@ public struct Conv2D: Layer {
         let (o, p, cols, pl) = (outChannels, patch, batch * plane, plane)
         let wgt = parameters.baseAddress!, bias = wgt + o * p
         let y = output.baseAddress!
+        let perSample = self.perSample
         var columns = self.columns, gathered = self.gathered
         self.columns = []; self.gathered = []
         defer { self.columns = columns; self.gathered = gathered }
         columns.withUnsafeMutableBufferPointer { col in
             gathered.withUnsafeMutableBufferPointer { g in
                 im2col(input.baseAddress!, col.baseAddress!, batch: batch)
+                if perSample {
+                    // Y_b[out, plane] = bias + W[out, patch] · col[:, b·plane ..< (b+1)·plane]
+                    for b in 0..<batch {
+                        let yb = y + b * o * pl
+                        for oc in 0..<o { (yb + oc * pl).update(repeating: bias[oc], count: pl) }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(pl), Int32(p),
+                                    1, wgt, Int32(p), col.baseAddress! + b * pl, Int32(cols), 1, yb, Int32(pl))
+                    }
+                    return
+                }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(cols), Int32(p),
                             1, wgt, Int32(p), col.baseAddress, Int32(cols), 0, g.baseAddress, Int32(cols))
                 // Scatter [out, batch, plane] -> [batch, out, plane], adding the bias.
@@ -156,11 +180,32 @@ public struct Conv2D: Layer {
         let (o, p, cols, pl) = (outChannels, patch, batch * plane, plane)
         let dw = parameterGradients.baseAddress!, db = dw + o * p
         let dy = outputGradient.baseAddress!
+        let perSample = self.perSample
         var columns = self.columns, gathered = self.gathered
         self.columns = []; self.gathered = []
         defer { self.columns = columns; self.gathered = gathered }
         columns.withUnsafeMutableBufferPointer { col in
             gathered.withUnsafeMutableBufferPointer { g in
+                if perSample {
+                    for oc in 0..<o {
+                        var sum: Float = 0
+                        for b in 0..<batch { sum += rowSum(dy + (b * o + oc) * pl, pl) }
+                        db[oc] = sum
+                    }
+                    for b in 0..<batch {
+                        let dyb = dy + b * o * pl, colb = col.baseAddress! + b * pl
+                        // dW[out, patch] += dY_b[out, plane] · col_bᵀ[plane, patch]
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(p), Int32(pl),
+                                    1, dyb, Int32(pl), colb, Int32(cols), b == 0 ? 0 : 1, dw, Int32(p))
+                        // dcol_b[patch, plane] = Wᵀ[patch, out] · dY_b[out, plane], over col_b (now used).
+                        if inputGradient != nil {
+                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(p), Int32(pl), Int32(o),
+                                        1, parameters.baseAddress, Int32(p), dyb, Int32(pl), 0, colb, Int32(cols))
+                        }
+                    }
+                    if let dx = inputGradient { col2im(col.baseAddress!, dx.baseAddress!, batch: batch) }
+                    return
+                }
                 // Gather dY [batch, out, plane] -> [out, batch·plane]; bias gradient on the way.
                 for oc in 0..<o {
                     var sum: Float = 0
@@ -184,4 +229,28 @@ public struct Conv2D: Layer {
             }
         }
     }
+}
+
+/// Sum of `count` floats (eight partial sums, then the tail).
+@inline(__always)
+func rowSum(_ src: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0), i = 0
+    let s = UnsafeRawPointer(src)
+    while i + 8 <= count { acc += s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    var sum = acc.sum()
+    while i < count { sum += src[i]; i += 1 }
+    return sum
+}
+
+/// `dst[i] += src[i]` for `count` elements, eight at a time.
+@inline(__always)
+func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    var i = 0
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    while i + 8 <= count {
+        let v = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        d.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { dst[i] += src[i]; i += 1 }
 }

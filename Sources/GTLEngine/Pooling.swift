@@ -44,6 +44,25 @@ public struct Pool2D: Layer {
         let scale = 1 / Float(size * size)
         let (kind, size, stride, h, w, oh, ow) = (self.kind, self.size, self.stride, self.h, self.w, self.oh, self.ow)
         winners.withUnsafeMutableBufferPointer { win in
+            if kind == .max && size == 2 && stride == 2 {
+                // The common 2x2/2 window unrolled; same order and ties as the general loop
+                // (the first strictly greater value wins, row by row).
+                for pl in 0..<planes {
+                    let src = x + pl * h * w, dst = y + pl * oh * ow, wp = win.baseAddress! + pl * oh * ow
+                    for oy in 0..<oh {
+                        let r0 = src + 2 * oy * w, r1 = r0 + w, rowBase = 2 * oy * w
+                        for ox in 0..<ow {
+                            var best = r0[2 * ox], at = 0
+                            if r0[2 * ox + 1] > best { best = r0[2 * ox + 1]; at = 1 }
+                            if r1[2 * ox] > best { best = r1[2 * ox]; at = w }
+                            if r1[2 * ox + 1] > best { best = r1[2 * ox + 1]; at = w + 1 }
+                            dst[oy * ow + ox] = best
+                            wp[oy * ow + ox] = Int32(rowBase + 2 * ox + at)
+                        }
+                    }
+                }
+                return
+            }
             for pl in 0..<planes {
                 let src = x + pl * h * w
                 for oy in 0..<oh {
@@ -83,6 +102,15 @@ public struct Pool2D: Layer {
         let scale = 1 / Float(size * size)
         let (kind, size, stride, h, w, oh, ow) = (self.kind, self.size, self.stride, self.h, self.w, self.oh, self.ow)
         winners.withUnsafeBufferPointer { win in
+            if kind == .max {
+                // Scatter each output gradient onto its window's winner.
+                let per = oh * ow
+                for pl in 0..<planes {
+                    let dst = dx + pl * h * w, g = dy + pl * per, wp = win.baseAddress! + pl * per
+                    for i in 0..<per { dst[Int(wp[i])] += g[i] }
+                }
+                return
+            }
             for pl in 0..<planes {
                 let dst = dx + pl * h * w
                 for oy in 0..<oh {
