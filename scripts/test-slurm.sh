@@ -112,6 +112,8 @@ JobCompType=jobcomp/none
 MailProg=/bin/true
 # A requeued job may start again only after its old credential expires (default 120 s): shorter here.
 AuthInfo=cred_expire=10
+# Schedule often, so the requeued job starts soon after that.
+SchedulerParameters=bf_interval=2,sched_interval=2
 MinJobAge=600
 KillWait=10
 NodeName=$node NodeAddr=127.0.0.1 CPUs=2 RealMemory=2000 State=UNKNOWN
