@@ -10,6 +10,10 @@ if [ -x scripts/check-protos ]; then scripts/check-protos; fi
 swift build
 # Coordinator and workers on separate network namespaces (skips without root).
 scripts/test-netns.sh .build/debug/gtl
+# The Slurm deployment on a real one-node Slurm (installs slurm-wlm and munge; skips without root).
+scripts/test-slurm.sh .build/debug/gtl
+# Static checks of deploy/ (manifests, units, Dockerfile, flags and GTL_* variables against gtl --help).
+scripts/check-deploy.sh .build/debug/gtl
 # gtl and PyTorch (CPU wheel, in a venv) fine-tune to the same weights; the gtl_torch package's tests.
 scripts/test-interop.sh
 # Real graph sets (MUTAG, Cuneiform from PyPI's grakel wheel) for the TU loader tests.

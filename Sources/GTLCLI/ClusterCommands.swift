@@ -109,6 +109,7 @@ struct WorkerCommand: Command {
       --curve-secret FILE    this worker's CURVE secret key (its public key must be on the coordinator's --allow list)
       --server-key KEY|FILE  the coordinator's CURVE public key
       --heartbeat-ms N       heartbeat interval (default 1000)
+      --give-up-after S      exit 1 after S seconds without any coordinator (default 600; 0: never)
       --log-format FORMAT    text (default) | json
     """
 
@@ -125,6 +126,8 @@ struct WorkerCommand: Command {
             throw UsageError("CURVE needs both --curve-secret and --server-key")
         }
         s.heartbeat = try ClusterOptions.heartbeat(&args)
+        let giveUp = try args.int("give-up-after", in: 0...10_000_000) ?? 600
+        s.giveUpAfter = giveUp == 0 ? nil : .seconds(giveUp)
         s.log = ClusterLog(format: try ClusterOptions.logFormat(&args), source: "worker \(name)")
         settings = s
     }

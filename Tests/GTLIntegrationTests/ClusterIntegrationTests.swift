@@ -109,6 +109,14 @@ final class ClusterIntegrationTests: ProcessTestCase {
         XCTAssertEqual(Gtl.wait(refused, seconds: 20, "worker with a leaky key"), 1)
     }
 
+    func testAWorkerWithoutCoordinatorGivesUpInsteadOfRetryingForever() throws {
+        let dir = Gtl.tempDir("giveup")
+        let w = try start(["worker", "--connect", freeEndpoint(), "--heartbeat-ms", "100", "--give-up-after", "1"], log: dir.appendingPathComponent("w.log"))
+        XCTAssertEqual(Gtl.wait(w, seconds: 20, "abandoned worker"), 1)
+        let log = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("w.log").path)!, as: UTF8.self)
+        XCTAssertTrue(log.contains("giving up"), log)
+    }
+
     func testGarbageFramesAreDroppedAndEveryoneElseIsServed() throws {
         let dir = Gtl.tempDir("garbage"), job = clusterJob(scouts: 6, scoutSteps: 20)
         let jobFile = try writeJob(job, in: dir)

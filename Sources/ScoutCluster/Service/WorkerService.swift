@@ -3,6 +3,9 @@ import GTL
 import GTLEngine
 import ScoutWire
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a worker is run.
 public struct WorkerSettings: Sendable {
@@ -20,6 +23,9 @@ public struct WorkerSettings: Sendable {
     public var heartbeat: Duration = .seconds(1)
     /// Largest frame accepted.
     public var maxMessageBytes = WireMessage.defaultMaxBytes
+    /// Give up (exit as failed) after hearing nothing from any coordinator for this long, so a
+    /// worker whose job ended while it was cut off does not retry forever; nil: never.
+    public var giveUpAfter: Duration? = .seconds(600)
     /// Logging.
     public var log: ClusterLog
 
@@ -46,11 +52,37 @@ public final class WorkerService {
     public let settings: WorkerSettings
     private let mailbox = Mailbox()
 
-    /// Outcomes posted by training threads, drained by the service loop.
+    /// Outcomes posted by training threads, drained by the service loop. Posting also writes a
+    /// byte to a pipe that the loop polls with its socket, so a finished scout is picked up at
+    /// once instead of at the next poll timeout (which cost ~20 ms per scout).
     private final class Mailbox: Sendable {
         private let items = Mutex<[TrainingOutcome]>([])
-        func post(_ o: TrainingOutcome) { items.withLock { $0.append(o) } }
-        func drain() -> [TrainingOutcome] { items.withLock { box in defer { box = [] }; return box } }
+        /// Read end (polled) and write end (signalled) of the wake-up pipe.
+        let wakeup: Int32, signal: Int32
+
+        init() {
+            var fds: [Int32] = [-1, -1]
+            precondition(pipe(&fds) == 0, "cannot create the worker's wake-up pipe: \(String(cString: strerror(errno)))")
+            for fd in fds {
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+            (wakeup, signal) = (fds[0], fds[1])
+        }
+
+        deinit { close(wakeup); close(signal) }
+
+        func post(_ o: TrainingOutcome) {
+            items.withLock { $0.append(o) }
+            var byte: UInt8 = 1
+            _ = write(signal, &byte, 1)
+        }
+
+        func drain() -> [TrainingOutcome] {
+            var sink = [UInt8](repeating: 0, count: 64)
+            while read(wakeup, &sink, sink.count) > 0 {}
+            return items.withLock { box in defer { box = [] }; return box }
+        }
     }
 
     /// What the training thread hands back to the loop (which stamps it with the time).
@@ -139,16 +171,18 @@ public final class WorkerService {
         }
 
         try execute(core.handle(.connected(now: now())))
-        var lastTick = now()
+        var lastTick = now(), lastContact = now()
         while exit == nil {
             if stop.isRequested {
                 settings.log.event("stop", "stopping on signal \(stop.signal); an unfinished scout is abandoned (the coordinator requeues it)")
                 return nil
             }
-            if try socket.waitReadable(timeoutMs: 20) {
+            let ready = try socket.waitReadable(timeoutMs: 100, or: mailbox.wakeup)
+            if ready.socket {
                 for _ in 0..<64 {
                     let status = try socket.receive(into: &payload, dontWait: true)
                     guard status == .received else { break }
+                    lastContact = now()
                     do {
                         let message = try payload.withUnsafeBytes { try WireMessage.decode($0, maxBytes: settings.maxMessageBytes) }
                         try execute(core.handle(.message(message, now: now())))
@@ -169,6 +203,10 @@ public final class WorkerService {
             if t - lastTick >= .milliseconds(100) {
                 try execute(core.handle(.tick(now: t)))
                 lastTick = t
+            }
+            if let limit = settings.giveUpAfter, t - lastContact > limit {
+                settings.log.event("exit", "no coordinator for \(limit); giving up")
+                return false
             }
         }
         return exit

@@ -178,4 +178,18 @@ extension ZmqSocket {
         let r = try ZmqPoller([self]).poll(timeoutMs: timeoutMs)
         return r.readable[0]
     }
+
+    /// Waits until this socket or the plain file descriptor `fd` (an eventfd that another thread
+    /// signals, say) is readable, so a loop can sleep on both without polling on a timer.
+    public func waitReadable(timeoutMs: Int, or fd: Int32) throws -> (socket: Bool, fd: Bool) {
+        var items = [zmq_pollitem_t(socket: try open(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+                     zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0)]
+        let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, 2, timeoutMs) }
+        if rc < 0 {
+            let e = ZmqErrno.current
+            if e == EINTR { return (false, false) }
+            throw ZmqErrno.error("zmq_poll over a socket and fd \(fd)", code: e)
+        }
+        return (items[0].revents & Int16(ZMQ_POLLIN) != 0, items[1].revents & Int16(ZMQ_POLLIN) != 0)
+    }
 }
