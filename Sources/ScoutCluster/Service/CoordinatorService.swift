@@ -47,8 +47,8 @@ public final class CoordinatorService {
     public let pipeline: Pipeline
     /// How it is run.
     public let settings: CoordinatorSettings
-    private let outputs: JobOutputs
-    private var journalPath: String { settings.out.appendingPathComponent("journal.gtlj").path }
+    let outputs: JobOutputs
+    var journalPath: String { settings.out.appendingPathComponent("journal.gtlj").path }
 
     /// A coordinator for `pipeline`'s job.
     public init(pipeline: Pipeline, settings: CoordinatorSettings) throws {
@@ -91,50 +91,9 @@ public final class CoordinatorService {
 
         // The journal: replay what is there (resume) or start a new one bound to this job.
         var reducer = try pipeline.makeReducer()
-        let journal = try JournalFile(path: journalPath)
-        var completed: Set<UInt64> = []
-        var monitor = job.autoScouts.map(ConvergenceMonitor.init)
-        var total = max(job.scouts, job.autoScouts == nil ? (ControlFile.read(in: settings.out)?.scouts ?? 0) : 0)
-        var stoppedEarly = false
-        let existing = try journal.readAll()
-        if existing.isEmpty {
-            try journal.append(Journal.headerRecord(header))
-            try journal.sync()
-        } else {
-            let scan = Journal.scan(existing, name: journalPath)
-            guard let found = scan.header else {
-                throw ClusterError(scan.problem ?? "\(journalPath): no journal header")
-            }
-            try found.check(against: header, name: journalPath)
-            if let problem = scan.problem {
-                settings.log.event("journal", "\(problem) (kept \(scan.records.count) records, \(scan.validLength) bytes)")
-                try journal.truncate(to: scan.validLength)
-            }
-            // Replay in task order so that automatic rounds see exactly what they saw live.
-            let records = scan.records.sorted { $0.taskID < $1.taskID }
-            var next = 0
-            func feed(below bound: Int) throws {
-                while next < records.count && records[next].taskID < UInt64(bound) {
-                    try reducer.add(try ResultConversion.fromWire(records[next].result))
-                    next += 1
-                }
-            }
-            if var m = monitor {
-                replay: while true {
-                    try feed(below: total)
-                    guard reducer.count == total else { break }
-                    switch m.observe(guide: try reducer.guide(job.guide), scouts: total) {
-                    case let .extend(by): total += by
-                    case .stop: stoppedEarly = true; break replay
-                    }
-                }
-                monitor = m
-            }
-            try feed(below: Int.max)
-            completed = scan.completedTaskIDs
-            total = max(total, Int((completed.max() ?? 0) + 1))
-            settings.log.event("resume", "resuming: \(completed.count) of \(total) scouts already in the journal")
-        }
+        let replay = try openJournal(header: header, into: &reducer)
+        let journal = replay.journal, completed = replay.completed, total = replay.total, stoppedEarly = replay.stoppedEarly
+        var monitor = replay.monitor
 
         var core = try CoordinatorCore(config: CoordinatorConfig(
             jobID: jobID, taskCount: UInt64(total), snapshotHash: snapshotHash, snapshotSize: UInt64(snapshot.count),
@@ -144,30 +103,8 @@ public final class CoordinatorService {
         // The socket, with CURVE and a ZAP allow-list when keys are given.
         let context = try ZmqContext()
         defer { context.shutdown() }
-        var options = ZmqSocketOptions()
-        options.lingerMs = 1000
-        options.maxMessageSize = Int64(settings.maxMessageBytes)
-        options.routerMandatory = true
-        options.sendHighWaterMark = 0
-        var authenticator: ZapAuthenticator? = nil
-        if let keyFile = settings.curveSecretKeyFile {
-            guard let allow = settings.allowList else {
-                throw ClusterError("CURVE needs an allow-list of worker public keys (--allow FILE)")
-            }
-            let keys = try CurveKeyFiles.readKeyPair(secretKeyFile: keyFile)
-            let log = settings.log
-            let auth = try ZapAuthenticator(context: context, allowList: try CurveAllowList.load(from: allow)) { d in
-                if !d.accepted {
-                    log.event("auth", "refused a \(d.mechanism) client from \(d.address): \(d.reason)",
-                              ["address": d.address, "key": d.clientPublicKey ?? ""])
-                }
-            }
-            authenticator = auth
-            options.security = .curveServer(keys: keys, authenticator: auth)
-            options.zapDomain = "gtl"
-        }
+        let (router, authenticator) = try makeRouter(context: context)
         defer { authenticator?.stop() }
-        let router = try ZmqSocket(context: context, kind: .router, options: options)
         defer { router.close() }
         let endpoint = try router.bind(settings.bind, insecure: settings.insecure)
         settings.log.event("listen", "job \(jobID): \(job.autoScouts == nil ? "\(total)" : "auto (rounds of \(job.scouts))") scouts, snapshot \(snapshot.count) bytes, listening on \(endpoint)"
