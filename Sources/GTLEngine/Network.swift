@@ -73,16 +73,18 @@ public struct Network: Sendable {
     /// One line per layer, e.g. `dense(256)`.
     public var layerDescriptions: [String] { layers.map(\.description) }
 
-    private var activationOffsets: [Int] {
-        var offsets: [Int] = [], o = 0
-        for s in shapes.dropFirst() { offsets.append(o); o += s.elementCount * batchCapacity }
-        return offsets
-    }
-    private var activationTotal: Int { shapes.dropFirst().reduce(0) { $0 + $1.elementCount } * batchCapacity }
+    /// Where each layer's output starts in the workspace (deltas follow at `activationTotal`);
+    /// recomputed only when the batch capacity grows, so a training step allocates nothing.
+    private var activationOffsets: [Int] = []
+    private var activationTotal = 0
 
     private mutating func reserve(batch: Int) {
         guard batch > batchCapacity else { return }
         batchCapacity = batch
+        var offsets: [Int] = [], o = 0
+        for s in shapes.dropFirst() { offsets.append(o); o += s.elementCount * batchCapacity }
+        activationOffsets = offsets
+        activationTotal = o
         workspace = [Float](repeating: 0, count: 2 * activationTotal)
     }
 
