@@ -49,23 +49,7 @@ final class GraphLayerTests: XCTestCase {
                 labels.withUnsafeBufferPointer { n.computeGradients(xb, targets: .classes($0), batch: batch, loss: SoftmaxCrossEntropy()) }
             }
         }
-        _ = evaluate(&net)
-        let analytic = net.gradients, base = net.parameters
-        var worst: Float = 0, checked = 0
-        for spec in net.layout.specs {
-            for i in stride(from: spec.offset, to: spec.offset + spec.count, by: max(1, spec.count / 12)) {
-                var p = base
-                p[i] = base[i] + eps; try net.setParameters(p); let up = evaluate(&net)
-                p[i] = base[i] - eps; try net.setParameters(p); let down = evaluate(&net)
-                let numeric = (up - down) / (2 * eps)
-                XCTAssertEqual(analytic[i], numeric, accuracy: 3e-3 + 3e-2 * abs(numeric),
-                               "\(spec.name)[\(i - spec.offset)]", file: file, line: line)
-                worst = max(worst, abs(analytic[i] - numeric))
-                checked += 1
-            }
-        }
-        XCTAssertGreaterThan(checked, 0, file: file, line: line)
-        return worst
+        return try assertGradientsMatchFiniteDifferences(&net, eps: eps, evaluate: evaluate, file: file, line: line)
     }
 
     func testGraphConvAndReadoutGradients() throws {
