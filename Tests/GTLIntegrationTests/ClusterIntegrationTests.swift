@@ -147,20 +147,27 @@ final class ClusterIntegrationTests: ProcessTestCase {
 final class ScoutCountIntegrationTests: ProcessTestCase {
 
     func testExtendingARunningJobAddsScouts() throws {
-        let dir = Gtl.tempDir("extend"), job = clusterJob(scouts: 6, scoutSteps: 600)
+        let dir = Gtl.tempDir("extend"), job = clusterJob(scouts: 6, scoutSteps: 200)
         let jobFile = try writeJob(job, in: dir)
         let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
-        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("c.log"))
-        let w = try start(["worker", "--connect", ep, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("w.log"))
-        XCTAssertTrue(Gtl.eventually(60) { Gtl.journalRecords(out) >= 1 })
+        let log = dir.appendingPathComponent("c.log")
+        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"], log: log)
+        func coordinatorLog() -> String { String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self) }
+        // Extend while the coordinator runs (listening, before any worker: no race with the job's end).
+        XCTAssertTrue(Gtl.eventually(60) { coordinatorLog().contains("listening on") })
         let e = try start(["extend", "--out", out.path, "--scouts", "9"], log: dir.appendingPathComponent("e.log"))
         XCTAssertEqual(Gtl.wait(e, seconds: 20, "gtl extend"), 0)
+        XCTAssertTrue(Gtl.eventually(20) { coordinatorLog().contains("extending the job from 6 to 9 scouts") }, coordinatorLog())
+        let w = try start(["worker", "--connect", ep, "--heartbeat-ms", "200"], log: dir.appendingPathComponent("w.log"))
         XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
         XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0)
         XCTAssertEqual(Gtl.journalRecords(out), 9)
         var nine = job
         nine.scouts = 9
         XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(nine).map(\.bitPattern))
+        // Asking for fewer than there are changes nothing, and a folder without a journal is refused.
+        let none = try start(["extend", "--out", dir.path, "--scouts", "12"], log: dir.appendingPathComponent("e2.log"))
+        XCTAssertEqual(Gtl.wait(none, seconds: 20, "gtl extend without a journal"), 1)
     }
 
     func testAutomaticScoutCountMatchesInProcessAndSurvivesAKill() throws {

@@ -14,6 +14,7 @@ func tinyJob(seed: UInt64 = 3) -> JobConfig {
     job.evaluation.validationEpisodes = 3
     job.evaluation.learningRates = [0.01, 0.1]
     job.evaluation.stepCounts = [5, 10]
+    job.statistics = TrajectoryStatistic.allCases
     return job
 }
 

@@ -15,8 +15,18 @@ final class PipelineTests: XCTestCase {
         XCTAssertThrowsError(try Pipeline(job: job, data: data)) { XCTAssert("\($0)".contains("head")) }
         job = tinyJob(); job.pretrainClasses = [0, 1, 12]
         XCTAssertThrowsError(try Pipeline(job: job, data: data)) { XCTAssert("\($0)".contains("12")) }
-        job = tinyJob(); job.statistics = [.path]
-        XCTAssertThrowsError(try Pipeline(job: job, data: data)) { XCTAssert("\($0)".contains("squared")) }
+    }
+
+    func testScoutsRecordTheGuidesStatisticPlusTheRequestedOnes() throws {
+        var job = JobConfig()
+        XCTAssertEqual(job.recordedStatistics, [.squared], "by default only what the reducer uses")
+        job.guide.statistic = .path
+        job.statistics = [.fisher, .path]
+        XCTAssertEqual(job.recordedStatistics, [.path, .fisher])
+        job = tinyJob(); job.statistics = []; job.guide.statistic = .absolute
+        let p = try Pipeline(job: job)
+        let (base, _) = try p.pretrain()
+        XCTAssertEqual(Set(try p.scout(0, base: base).statistics.keys), [.absolute])
     }
 
     func testJobRoundTripsThroughJSON() throws {

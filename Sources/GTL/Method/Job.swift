@@ -59,8 +59,15 @@ public struct JobConfig: Sendable, Equatable, Codable {
     public var bootstrap = false
     /// Training of each scout.
     public var scout = TrainSettings(steps: 100, batchSize: 16, optimizer: OptimizerSettings(.sgd, learningRate: 0.05))
-    /// Statistics every scout records (the reducer uses `guide.statistic`).
-    public var statistics: [TrajectoryStatistic] = TrajectoryStatistic.allCases
+    /// Statistics each scout records besides the guide's own (`guide.statistic` is always
+    /// recorded). Each costs a float per parameter per scout on the wire and in the journal, so
+    /// the default records only what the reducer uses.
+    public var statistics: [TrajectoryStatistic] = []
+
+    /// What every scout records: the guide's statistic and the extra ones, in a fixed order.
+    public var recordedStatistics: [TrajectoryStatistic] {
+        TrajectoryStatistic.allCases.filter { $0 == guide.statistic || statistics.contains($0) }
+    }
     /// From statistics to guide values.
     public var guide = GuideOptions()
     /// Few-shot evaluation.
@@ -104,9 +111,6 @@ public struct JobConfig: Sendable, Equatable, Codable {
         guard evaluation.testEpisodes >= 2, evaluation.validationEpisodes >= 1 else { throw GTLError("too few episodes") }
         guard !evaluation.learningRates.isEmpty, !evaluation.stepCounts.isEmpty, evaluation.stepCounts.allSatisfy({ $0 >= 1 }) else {
             throw GTLError("the learning-rate and step grids must be non-empty and positive")
-        }
-        guard statistics.contains(guide.statistic) else {
-            throw GTLError("the guide uses '\(guide.statistic.rawValue)', which the scouts are not asked to record")
         }
         for (name, t) in [("pretrain", pretrain), ("scout", scout)] where t.steps < 0 || t.batchSize < 1 {
             throw GTLError("\(name): steps must be non-negative and the batch size positive")

@@ -60,7 +60,7 @@ public struct Pipeline: Sendable {
         let pool = scoutPool
         try plan.validate(pool: pool)
         return Scout.run(base: base, data: data, subproblem: plan.subproblem(index, pool: pool),
-                         settings: job.scout, statistics: job.statistics)
+                         settings: job.scout, statistics: job.recordedStatistics)
     }
 
     /// Runs `indices` scouts on all local cores and folds them into `reducer` (in index order
@@ -78,7 +78,7 @@ public struct Pipeline: Sendable {
             let chunk = Array(indices[start..<min(indices.count, start + batch)])
             let results = parallelMap(chunk.count) { [self] i in
                 Scout.run(base: base, data: data, subproblem: plan.subproblem(chunk[i], pool: pool),
-                          settings: job.scout, statistics: job.statistics)
+                          settings: job.scout, statistics: job.recordedStatistics)
             }
             for r in results { try reducer.add(r); losses.append(r.finalLoss) }
             start += chunk.count
