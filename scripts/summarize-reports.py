@@ -15,7 +15,10 @@ for name in sorted(os.listdir(root)):
         arms = {r["arm"]: r for r in rep["results"] if r["shots"] == shots}
         def acc(a):
             r = arms.get(a)
-            return "-" if r is None else f'{100*r["test"]["mean"]:.1f} ± {100*r["test"]["ci95"]:.1f}'
+            if r is None:
+                return "-"
+            edge = "*" if r.get("atGridEdge") else ""
+            return f'{100*r["test"]["mean"]:.1f} ± {100*r["test"]["ci95"]:.1f}{edge}'
         def diff(a):
             r = arms.get(a)
             d = r and r.get("differenceToFinetune")
@@ -23,6 +26,7 @@ for name in sorted(os.listdir(root)):
         ways = rep["job"]["evaluation"]["ways"]
         rows.append((name, f"{ways}w{shots}s", acc("scratch"), acc("finetune"), acc("gtl"), acc("gtl-mean1"),
                      acc("last-layer"), diff("gtl"), diff("gtl-mean1")))
+print("(* = the arm's chosen step count or learning rate is at an end of its grid)\n")
 print("| variant | episodes | scratch | fine-tune | GTL | GTL mean-1 | last layer | GTL − fine-tune | GTL mean-1 − fine-tune |")
 print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:

@@ -132,8 +132,11 @@ enum ResultsTable {
         for r in results {
             let diff = r.differenceToFinetune.map { String(format: "%+5.1f ± %.1f", 100 * $0.mean, 100 * $0.ci95) } ?? "-"
             s += pad("\(ways)w\(r.shots)s", 10) + pad(r.arm.rawValue, 12) + pad(String(format: "%g", r.learningRate), 8)
-                + pad(String(r.steps), 7) + pad(String(format: "%.1f%%", 100 * r.validationAccuracy), 9)
+                + pad(String(r.steps) + (r.atGridEdge ? "*" : ""), 7) + pad(String(format: "%.1f%%", 100 * r.validationAccuracy), 9)
                 + pad(String(format: "%.1f%% ± %.1f (n=%d)", 100 * r.test.mean, 100 * r.test.ci95, r.test.n), 24) + diff + "\n"
+        }
+        if results.contains(where: \.atGridEdge) {
+            s += "* the chosen step count or learning rate is at an end of its grid (the best may lie beyond)\n"
         }
         return s
     }

@@ -76,6 +76,8 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(r.test.n, job.evaluation.testEpisodes)
             XCTAssertTrue(job.evaluation.learningRates.contains(r.learningRate))
             XCTAssertTrue(job.evaluation.stepCounts.contains(r.steps))
+            let rates = job.evaluation.learningRates
+            XCTAssertEqual(r.atGridEdge, r.steps == job.evaluation.stepCounts.max()! || r.learningRate == rates.min()! || r.learningRate == rates.max()!)
             XCTAssertTrue((0...1).contains(r.test.mean))
             if r.arm == .finetune { XCTAssertNil(r.differenceToFinetune) } else { XCTAssertNotNil(r.differenceToFinetune) }
         }

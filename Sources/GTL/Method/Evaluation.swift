@@ -49,6 +49,9 @@ public struct ArmResult: Sendable, Codable, Equatable {
     public let steps: Int
     /// Mean validation accuracy of the chosen setting.
     public let validationAccuracy: Double
+    /// Whether the chosen step count or learning rate is an end of its grid: the best setting may
+    /// lie beyond what was tried, which a reader should know.
+    public var atGridEdge = false
     /// Test accuracy over the test episodes.
     public let test: Estimate
     /// Paired difference to plain fine-tuning on the same test episodes (nil for fine-tuning).
@@ -56,7 +59,7 @@ public struct ArmResult: Sendable, Codable, Equatable {
     /// Per-episode test accuracies (kept for paired comparisons; not written to reports).
     public var perEpisode: [Double]
 
-    enum CodingKeys: String, CodingKey { case arm, shots, learningRate, steps, validationAccuracy, test, differenceToFinetune }
+    enum CodingKeys: String, CodingKey { case arm, shots, learningRate, steps, validationAccuracy, atGridEdge, test, differenceToFinetune }
 
     /// Decoding leaves `perEpisode` empty.
     public init(from decoder: any Decoder) throws {
@@ -66,6 +69,7 @@ public struct ArmResult: Sendable, Codable, Equatable {
         learningRate = try c.decode(Float.self, forKey: .learningRate)
         steps = try c.decode(Int.self, forKey: .steps)
         validationAccuracy = try c.decode(Double.self, forKey: .validationAccuracy)
+        atGridEdge = try c.decodeIfPresent(Bool.self, forKey: .atGridEdge) ?? false
         test = try c.decode(Estimate.self, forKey: .test)
         differenceToFinetune = try c.decodeIfPresent(Estimate.self, forKey: .differenceToFinetune)
         perEpisode = []
@@ -178,6 +182,9 @@ public struct Evaluator: Sendable {
             }
             var r = ArmResult(arm: arm, shots: shots, learningRate: chosen.lr, steps: chosen.steps,
                               validationAccuracy: chosen.acc, perEpisode: perEpisode)
+            let rates = config.learningRates
+            r.atGridEdge = chosen.steps == checkpoints.last!
+                || (rates.count > 1 && (chosen.lr == rates.min()! || chosen.lr == rates.max()!))
             if let ft = results.first(where: { $0.arm == .finetune }), arm != .finetune {
                 r.differenceToFinetune = Estimate(zip(perEpisode, ft.perEpisode).map { $0 - $1 })
             }
