@@ -81,7 +81,7 @@ struct CoordinatorCommand: Command {
             bar.update(Int(status.recorded), extra: "workers \(status.liveWorkers)" + (status.suspectWorkers > 0 ? " (+\(status.suspectWorkers) suspect)" : ""))
         })
         switch outcome {
-        case let .finished(_, _, scouts, _, convergence):
+        case let .finished(_, _, scouts, _, convergence, _):
             print("guide values from \(scouts) scouts: \(settings.out.appendingPathComponent("guide.safetensors").path)")
             if let c = convergence {
                 print(c.converged ? "--scouts auto: converged after \(c.scouts) scouts" : "--scouts auto: stopped at the cap of \(c.scouts) scouts without converging")

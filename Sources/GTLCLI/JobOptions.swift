@@ -13,6 +13,10 @@ enum JobOptions {
       --pretrain-classes LIST   classes for pre-training and scouting (default 0-4), e.g. 0-4 or 0,2,4
       --downstream-classes LIST unseen classes for few-shot evaluation (default 5-9)
       --pretrain-steps N        pre-training steps (default 1500)
+      --objective NAME          supervised (default) | kmeans: pre-train and scout on k-means pseudo-labels of
+                                the pre-training classes' samples (their true labels are never used)
+      --clusters K              k-means clusters with --objective kmeans (default: the number of
+                                pre-training classes); the head needs at least K outputs
       --scouts N|auto           number of scouts (default 64); auto: add rounds of scouts until the
                                 guide's relative change between rounds is below the tolerance
       --auto-batch N            scouts per round with --scouts auto (default 16)
@@ -38,6 +42,10 @@ enum JobOptions {
       --validation-episodes N   validation episodes for choosing lr and steps (default 80)
       --queries N               query samples per class per episode (default 10)
       --finetune-optimizer NAME sgd | momentum | adam (default adam)
+      --learning-rates LIST     each arm's learning-rate grid, e.g. 0.01,0.1 (default 0.001,0.003,...,1)
+      --step-counts LIST        each arm's step-count grid, e.g. 10,40,160 (default 10,20,40,80,160,320)
+      --arms LIST               evaluate only these arms, e.g. gtl,gtl-mean1 (default: scratch,finetune,
+                                gtl,gtl-mean1,last-layer)
     """
 
     /// Parses a class list such as `0-4`, `5,7,9` or `0-2,7`.
@@ -74,6 +82,13 @@ enum JobOptions {
         if let v = try args.value("pretrain-classes", "a class list like 0-4 or 0,2,4", classList) { job.pretrainClasses = v }
         if let v = try args.value("downstream-classes", "a class list like 5-9", classList) { job.downstreamClasses = v }
         if let v = try args.int("pretrain-steps", in: 0...10_000_000) { job.pretrain.steps = v }
+        if let v = try args.choice("objective", ["supervised"] + UnsupervisedObjective.Method.allCases.map(\.rawValue)) {
+            job.unsupervised = v == "supervised" ? nil : UnsupervisedObjective(method: .init(rawValue: v)!, clusters: job.pretrainClasses.count)
+        }
+        if let v = try args.int("clusters", in: 2...100_000) {
+            guard job.unsupervised != nil else { throw UsageError("--clusters only applies with --objective kmeans") }
+            job.unsupervised!.clusters = v
+        }
         if let v = try args.string("scouts") {
             if v == "auto" {
                 job.autoScouts = job.autoScouts ?? AutoScouts()
@@ -123,6 +138,23 @@ enum JobOptions {
         if let v = try args.choice("finetune-optimizer", OptimizerSettings.Kind.allCases.map(\.rawValue)) {
             job.evaluation.optimizer = .init(rawValue: v)!
         }
+        if let v = try args.value("learning-rates", "a list of positive numbers like 0.01,0.1", floatList) {
+            job.evaluation.learningRates = v
+        }
+        if let v = try args.value("step-counts", "a list of positive integers like 10,40,160", intList) { job.evaluation.stepCounts = v }
+        if let v = try args.value("arms", "a list of arms from \(Arm.allCases.map(\.rawValue).joined(separator: ","))", armList) {
+            job.evaluation.arms = v
+        }
         return job
+    }
+
+    static func floatList(_ text: String) -> [Float]? {
+        let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0) }
+        return v.isEmpty || v.contains(where: { $0 == nil || !$0!.isFinite || $0! <= 0 }) ? nil : v.map { $0! }
+    }
+
+    static func armList(_ text: String) -> [Arm]? {
+        let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Arm(rawValue: String($0)) }
+        return v.isEmpty || v.contains(where: { $0 == nil }) || Set(v.map { $0! }).count != v.count ? nil : v.map { $0! }
     }
 }

@@ -51,7 +51,7 @@ struct RunCommand: Command {
         let outputs = try JobOutputs(directory: out)
         note("gtl run: \(pipeline.data.name) (\(pipeline.data.count) samples), model \(pipeline.spec), \(try pipeline.spec.makeNetwork(seed: 0).parameterCount) parameters")
 
-        let base: Network, guide: [Float], scouts: Int, saturated: Int
+        let base: Network, guide: [Float], scouts: Int, saturated: Int, scoutLoss: [Float]
         var convergence: ConvergenceReport? = nil
         if workers == 0 {
             note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
@@ -65,7 +65,7 @@ struct RunCommand: Command {
             let m = try reducer.means()
             guide = GuideValues.make(means: m, layout: reducer.layout, options: job.guide)
             try outputs.writeGuide(guide, means: m, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
-            (base, scouts, saturated) = (network, reducer.count, reducer.saturated)
+            (base, scouts, saturated, scoutLoss) = (network, reducer.count, reducer.saturated, reducer.scoutLosses)
         } else {
             let journal = out.appendingPathComponent("journal.gtlj")
             if overwrite { try? FileManager.default.removeItem(at: journal) }
@@ -92,8 +92,8 @@ struct RunCommand: Command {
                 }
             }
             switch outcome {
-            case let .finished(b, g, n, sat, conv):
-                (base, guide, scouts, saturated) = (b, g, n, sat)
+            case let .finished(b, g, n, sat, conv, losses):
+                (base, guide, scouts, saturated, scoutLoss) = (b, g, n, sat, losses)
                 convergence = conv
             case let .interrupted(sig, recorded, total):
                 note("stopped by signal \(sig) with \(recorded)/\(total) scouts journalled; run the same command again to resume")
@@ -110,8 +110,9 @@ struct RunCommand: Command {
         var summary = [GuideValues.summary(name: "(model)", guide[...])]
         for s in layout.specs { summary.append(GuideValues.summary(name: s.name, guide[s.range])) }
         let report = RunReport(job: job, architecture: pipeline.spec.description, protocolNotes: RunReport.protocolNotes(job),
-                               baseTrainAccuracy: pipeline.pretrainAccuracy(base), scouts: scouts,
-                               saturatedValues: saturated, convergence: convergence, guideSummary: summary, results: results, seconds: seconds)
+                               baseTrainAccuracy: pipeline.pretrainAccuracy(base), pseudoLabels: pipeline.pseudoLabels, scouts: scouts,
+                               saturatedValues: saturated, convergence: convergence, scoutLoss: scoutLoss, guideSummary: summary,
+                               results: results, seconds: seconds)
         try outputs.writeReport(report)
         print(ResultsTable.render(results, ways: job.evaluation.ways))
         print("guide values: mean \(String(format: "%.3f", summary[0].mean)), median \(String(format: "%.3f", summary[0].p50)), \(String(format: "%.0f", 100 * summary[0].nearZero))% below 0.01 (statistic \(job.guide.statistic.rawValue), \(job.guide.focus.rawValue) per \(job.guide.scope.rawValue))")

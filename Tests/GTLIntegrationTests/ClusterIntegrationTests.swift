@@ -198,4 +198,29 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
         let log = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("c2.log").path)!, as: UTF8.self)
         XCTAssertTrue(log.contains(report.converged ? "converged after \(report.scouts)" : "cap of \(report.scouts)"), log)
     }
+
+    func testUnsupervisedJobOnWorkersMatchesInProcessAndReportsScoutLosses() throws {
+        // Workers derive the k-means pseudo-labels themselves: they must agree with the coordinator.
+        let dir = Gtl.tempDir("kmeans"), out = dir.appendingPathComponent("out")
+        var job = clusterJob(scouts: 6, scoutSteps: 40)
+        job.unsupervised = UnsupervisedObjective(clusters: 4)
+        job.evaluation.testEpisodes = 4
+        job.evaluation.validationEpisodes = 2
+        job.evaluation.shots = [1]
+        job.evaluation.learningRates = [0.1]
+        job.evaluation.stepCounts = [5]
+        let jobFile = try writeJob(job, in: dir)
+        let run = try start(["run", "--job", jobFile, "--workers", "2", "--threads", "1", "--out", out.path], log: dir.appendingPathComponent("run.log"))
+        XCTAssertEqual(Gtl.wait(run, seconds: 120, "gtl run"), 0)
+
+        let p = try Pipeline(job: job)
+        let (base, _) = try p.pretrain()
+        var reducer = try p.makeReducer()
+        try p.runScouts(Array(0..<job.scouts), base: base, into: &reducer)
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try reducer.guide(job.guide).map(\.bitPattern))
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        XCTAssertEqual(report.scoutLoss, reducer.scoutLosses, "per-scout losses travel over the wire in index order")
+        XCTAssertEqual(report.pseudoLabels, p.pseudoLabels)
+        XCTAssertEqual(report.results.first?.perEpisode.count, 4)
+    }
 }

@@ -56,12 +56,13 @@ public struct ArmResult: Sendable, Codable, Equatable {
     public let test: Estimate
     /// Paired difference to plain fine-tuning on the same test episodes (nil for fine-tuning).
     public var differenceToFinetune: Estimate?
-    /// Per-episode test accuracies (kept for paired comparisons; not written to reports).
+    /// Per-episode test accuracies, the same episodes in the same order for every arm of a run: what
+    /// paired comparisons across arms (and across runs sharing a seed) are computed from.
     public var perEpisode: [Double]
 
-    enum CodingKeys: String, CodingKey { case arm, shots, learningRate, steps, validationAccuracy, atGridEdge, test, differenceToFinetune }
+    enum CodingKeys: String, CodingKey { case arm, shots, learningRate, steps, validationAccuracy, atGridEdge, test, differenceToFinetune, perEpisode }
 
-    /// Decoding leaves `perEpisode` empty.
+    /// Reports written before `perEpisode` was recorded decode with it empty.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         arm = try c.decode(Arm.self, forKey: .arm)
@@ -72,7 +73,7 @@ public struct ArmResult: Sendable, Codable, Equatable {
         atGridEdge = try c.decodeIfPresent(Bool.self, forKey: .atGridEdge) ?? false
         test = try c.decode(Estimate.self, forKey: .test)
         differenceToFinetune = try c.decodeIfPresent(Estimate.self, forKey: .differenceToFinetune)
-        perEpisode = []
+        perEpisode = try c.decodeIfPresent([Double].self, forKey: .perEpisode) ?? []
     }
 
     init(arm: Arm, shots: Int, learningRate: Float, steps: Int, validationAccuracy: Double, perEpisode: [Double]) {
@@ -118,7 +119,9 @@ public struct Evaluator: Sendable {
     }
 
     /// The arms this evaluation runs, in report order.
-    public var arms: [Arm] { Arm.allCases.filter { $0 != .gtlMeanOne || config.includeMeanOneArm } }
+    public var arms: [Arm] {
+        Arm.allCases.filter { ($0 != .gtlMeanOne || config.includeMeanOneArm) && (config.arms?.contains($0) ?? true) }
+    }
 
     /// Per-parameter multipliers of an arm (nil: unguided).
     public func multipliers(_ arm: Arm) -> [Float]? {

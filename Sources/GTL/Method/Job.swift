@@ -24,6 +24,9 @@ public struct EvaluationConfig: Sendable, Equatable, Codable {
     public var stepCounts = [10, 20, 40, 80, 160, 320]
     /// Whether to also evaluate guide values rescaled to mean 1.
     public var includeMeanOneArm = true
+    /// Only these arms (nil: all). Studies evaluate only the guided arms of a variant that shares
+    /// its base and episodes with a baseline run, and take the other arms from that run.
+    public var arms: [Arm]? = nil
 
     /// The defaults used by `gtl run`.
     public init() {}
@@ -57,6 +60,8 @@ public struct JobConfig: Sendable, Equatable, Codable {
     public var samplesPerClass: Int? = 40
     /// Bootstrap-resample each scout's samples.
     public var bootstrap = false
+    /// Label-free pre-training and scouting on pseudo-labels (nil: supervised, on the true labels).
+    public var unsupervised: UnsupervisedObjective? = nil
     /// Training of each scout.
     public var scout = TrainSettings(steps: 100, batchSize: 16, optimizer: OptimizerSettings(.sgd, learningRate: 0.05))
     /// Statistics each scout records besides the guide's own (`guide.statistic` is always
@@ -95,8 +100,17 @@ public struct JobConfig: Sendable, Equatable, Codable {
         guard Set(pretrainClasses).count == pretrainClasses.count, Set(downstreamClasses).count == downstreamClasses.count else {
             throw GTLError("a class is listed twice")
         }
-        guard head >= pretrainClasses.count, head >= evaluation.ways else {
-            throw GTLError("the head has \(head) outputs; it needs at least \(max(pretrainClasses.count, evaluation.ways)) (pre-training classes and ways)")
+        guard head >= trainingClassCount, head >= evaluation.ways else {
+            throw GTLError("the head has \(head) outputs; it needs at least \(max(trainingClassCount, evaluation.ways)) "
+                           + (unsupervised == nil ? "(pre-training classes and ways)" : "(clusters and ways)"))
+        }
+        if let u = unsupervised {
+            guard u.clusters >= 2, u.maxIterations >= 1 else {
+                throw GTLError("--clusters must be at least 2 (and k-means needs at least one iteration), got \(u.clusters)")
+            }
+            guard classesPerScout <= u.clusters else {
+                throw GTLError("classes per scout (\(classesPerScout)) exceeds the \(u.clusters) clusters scouts draw from")
+            }
         }
         guard evaluation.ways >= 2, evaluation.ways <= downstreamClasses.count else {
             throw GTLError("ways must be in 2...\(downstreamClasses.count) (the downstream classes), got \(evaluation.ways)")
@@ -108,6 +122,9 @@ public struct JobConfig: Sendable, Equatable, Codable {
             }
         }
         guard !evaluation.shots.isEmpty, evaluation.shots.allSatisfy({ $0 >= 1 }) else { throw GTLError("shots must be positive") }
+        if let arms = evaluation.arms, arms.isEmpty || Set(arms).count != arms.count {
+            throw GTLError("the arms to evaluate must be a non-empty list without repeats")
+        }
         guard evaluation.testEpisodes >= 2, evaluation.validationEpisodes >= 1 else { throw GTLError("too few episodes") }
         guard !evaluation.learningRates.isEmpty, !evaluation.stepCounts.isEmpty, evaluation.stepCounts.allSatisfy({ $0 >= 1 }) else {
             throw GTLError("the learning-rate and step grids must be non-empty and positive")
@@ -116,6 +133,9 @@ public struct JobConfig: Sendable, Equatable, Codable {
             throw GTLError("\(name): steps must be non-negative and the batch size positive")
         }
     }
+
+    /// Classes pre-training and scouting train on: the pre-training classes, or the clusters.
+    public var trainingClassCount: Int { unsupervised?.clusters ?? pretrainClasses.count }
 
     /// The part of the job that determines every scout's result: data, model, seed, pre-training,
     /// the plan and the scouts' training. Evaluation, the guide's normalisation, the downstream

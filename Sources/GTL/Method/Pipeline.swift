@@ -10,6 +10,13 @@ public struct Pipeline: Sendable {
     public let data: Dataset
     /// The architecture on this data.
     public let spec: NetworkSpec
+    /// What pre-training and scouting learn from: `data` itself, or (unsupervised) the
+    /// pre-training classes' samples relabelled with pseudo-labels.
+    public let training: Dataset
+    /// The classes of `training` that pre-training and scouting use, in head order.
+    public let trainingClasses: [Int]
+    /// With an unsupervised objective: how the pseudo-labels came out.
+    public let pseudoLabels: PseudoLabelSummary?
 
     /// Loads the data and checks the job against it.
     public init(job: JobConfig) throws {
@@ -23,43 +30,52 @@ public struct Pipeline: Sendable {
         self.job = job
         self.data = data
         spec = try job.networkSpec(inputShape: data.featureShape)
+        if let u = job.unsupervised {
+            let (labelled, summary) = try u.pseudoLabel(data, classes: job.pretrainClasses, seed: RandomGenerator.derive(job.seed, 0xC1A5))
+            (training, trainingClasses, pseudoLabels) = (labelled, Array(0..<u.clusters), summary)
+        } else {
+            (training, trainingClasses, pseudoLabels) = (data, job.pretrainClasses, nil)
+        }
     }
 
     /// Dataset indices of each pre-training class: the pool scouts draw from.
     public var scoutPool: [Int: [Int]] {
-        Dictionary(uniqueKeysWithValues: job.pretrainClasses.map { ($0, data.indices(ofClasses: [$0])) })
+        Dictionary(uniqueKeysWithValues: trainingClasses.map { ($0, training.indices(ofClasses: [$0])) })
     }
 
     /// The scouting plan of the job.
     public var plan: ScoutPlan {
-        ScoutPlan(classes: job.pretrainClasses, classesPerScout: job.classesPerScout, samplesPerClass: job.samplesPerClass,
+        ScoutPlan(classes: trainingClasses, classesPerScout: job.classesPerScout, samplesPerClass: job.samplesPerClass,
                   bootstrap: job.bootstrap, seed: RandomGenerator.derive(job.seed, 0x5C0))
     }
 
-    /// Pre-trains the base on every sample of the pre-training classes (class `pretrainClasses[j]`
-    /// → head output `j`); returns it with its final training loss.
+    /// Pre-trains the base on every training sample (class `trainingClasses[j]` → head output `j`:
+    /// the pre-training classes, or the clusters); returns it with its final training loss.
     public func pretrain() throws -> (network: Network, loss: Float) {
         var network = try spec.makeNetwork(seed: RandomGenerator.derive(job.seed, 0xBA5E))
-        let indices = job.pretrainClasses.flatMap { data.indices(ofClasses: [$0]) }.sorted()
-        let mapping = Dictionary(uniqueKeysWithValues: job.pretrainClasses.enumerated().map { ($1, Int32($0)) })
         var rng = RandomGenerator(seed: RandomGenerator.derive(job.seed, 0xBA5F))
-        let loss = Trainer.train(&network, on: Task(data, indices: indices, mapping: mapping), settings: job.pretrain, rng: &rng)
+        let loss = Trainer.train(&network, on: pretrainingTask, settings: job.pretrain, rng: &rng)
         return (network, loss)
     }
 
-    /// Accuracy of `network` on all samples of the pre-training classes.
+    /// Accuracy of `network` on all of its pre-training data (on the pseudo-labels when unsupervised).
     public func pretrainAccuracy(_ network: Network) -> Double {
         var n = network
-        let indices = job.pretrainClasses.flatMap { data.indices(ofClasses: [$0]) }.sorted()
-        let mapping = Dictionary(uniqueKeysWithValues: job.pretrainClasses.enumerated().map { ($1, Int32($0)) })
-        return Trainer.accuracy(&n, on: Task(data, indices: indices, mapping: mapping), classes: job.pretrainClasses.count)
+        return Trainer.accuracy(&n, on: pretrainingTask, classes: trainingClasses.count)
+    }
+
+    /// Every sample of the training classes, labelled with its head position.
+    private var pretrainingTask: Task {
+        let indices = trainingClasses.flatMap { training.indices(ofClasses: [$0]) }.sorted()
+        let mapping = Dictionary(uniqueKeysWithValues: trainingClasses.enumerated().map { ($1, Int32($0)) })
+        return Task(training, indices: indices, mapping: mapping)
     }
 
     /// Runs scout `index` from `base`: a pure function of (job, base, index).
     public func scout(_ index: Int, base: Network) throws -> ScoutResult {
         let pool = scoutPool
         try plan.validate(pool: pool)
-        return Scout.run(base: base, data: data, subproblem: plan.subproblem(index, pool: pool),
+        return Scout.run(base: base, data: training, subproblem: plan.subproblem(index, pool: pool),
                          settings: job.scout, statistics: job.recordedStatistics)
     }
 
@@ -77,7 +93,7 @@ public struct Pipeline: Sendable {
         while start < indices.count {
             let chunk = Array(indices[start..<min(indices.count, start + batch)])
             let results = parallelMap(chunk.count) { [self] i in
-                Scout.run(base: base, data: data, subproblem: plan.subproblem(chunk[i], pool: pool),
+                Scout.run(base: base, data: training, subproblem: plan.subproblem(chunk[i], pool: pool),
                           settings: job.scout, statistics: job.recordedStatistics)
             }
             for r in results { try reducer.add(r); losses.append(r.finalLoss) }

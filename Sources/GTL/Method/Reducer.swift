@@ -60,7 +60,10 @@ public struct GuideReducer: Sendable {
     /// The statistic being reduced.
     public let statistic: TrajectoryStatistic
     private var sum: ExactSum
-    private var seen: Set<Int> = []
+    /// Each folded scout's final loss by index: the scouts' convergence, for the report. It is the
+    /// reducer's only per-scout state (4 bytes a scout, next to the per-parameter sums) and doubles
+    /// as the set of indices seen, which makes a re-delivered result harmless.
+    private var losses: [Int: Float] = [:]
 
     /// A reducer of `statistic` for networks of `layout`.
     public init(layout: ParameterLayout, statistic: TrajectoryStatistic) {
@@ -70,9 +73,12 @@ public struct GuideReducer: Sendable {
     }
 
     /// Number of distinct scouts folded in.
-    public var count: Int { seen.count }
+    public var count: Int { losses.count }
     /// Scout indices folded in.
-    public var indices: Set<Int> { seen }
+    public var indices: Set<Int> { Set(losses.keys) }
+    /// The final loss of every scout folded in, in index order (not arrival order), so the report
+    /// of a distributed run matches the in-process one.
+    public var scoutLosses: [Float] { losses.keys.sorted().map { losses[$0]! } }
     /// Values clamped at the fixed-point limit so far.
     public var saturated: Int { sum.saturated }
 
@@ -80,7 +86,7 @@ public struct GuideReducer: Sendable {
     /// re-delivered result is harmless.
     @discardableResult
     public mutating func add(_ result: ScoutResult) throws -> Bool {
-        guard !seen.contains(result.index) else { return false }
+        guard losses[result.index] == nil else { return false }
         guard let values = result.statistics[statistic] else {
             throw GTLError("scout \(result.index) did not record the '\(statistic.rawValue)' statistic")
         }
@@ -88,7 +94,7 @@ public struct GuideReducer: Sendable {
             throw GTLError("scout \(result.index) sent \(values.count) values, the model has \(layout.totalCount) parameters")
         }
         try sum.add(values)
-        seen.insert(result.index)
+        losses[result.index] = result.finalLoss
         return true
     }
 

@@ -11,12 +11,17 @@ public struct RunReport: Sendable, Codable {
     public var protocolNotes: [String]
     /// Accuracy of the base on its own pre-training data (how well pre-training went).
     public var baseTrainAccuracy: Double
+    /// With an unsupervised objective: the clusters pre-training and scouting learnt from.
+    public var pseudoLabels: PseudoLabelSummary?
     /// Scouts reduced into the guide.
     public var scouts: Int
     /// Statistic values clamped by the exact reducer (0 unless a scout diverged).
     public var saturatedValues: Int
     /// With `--scouts auto`: every round and whether the guide converged.
     public var convergence: ConvergenceReport?
+    /// Each scout's mean loss on its whole subproblem after training, in scout-index order: how
+    /// well the scouts converged (the seed's "easy to converge" side of the scout-design trade-off).
+    public var scoutLoss: [Float]
     /// Guide value summary for the whole model, then per tensor.
     public var guideSummary: [GuideValues.Summary]
     /// Every arm at every shot setting.
@@ -25,16 +30,18 @@ public struct RunReport: Sendable, Codable {
     public var seconds: [String: Double]
 
     /// A report from its parts.
-    public init(job: JobConfig, architecture: String, protocolNotes: [String], baseTrainAccuracy: Double, scouts: Int,
-                saturatedValues: Int, convergence: ConvergenceReport? = nil, guideSummary: [GuideValues.Summary],
+    public init(job: JobConfig, architecture: String, protocolNotes: [String], baseTrainAccuracy: Double, pseudoLabels: PseudoLabelSummary? = nil, scouts: Int,
+                saturatedValues: Int, convergence: ConvergenceReport? = nil, scoutLoss: [Float] = [], guideSummary: [GuideValues.Summary],
                 results: [ArmResult], seconds: [String: Double]) {
         self.job = job
         self.architecture = architecture
         self.protocolNotes = protocolNotes
         self.baseTrainAccuracy = baseTrainAccuracy
+        self.pseudoLabels = pseudoLabels
         self.scouts = scouts
         self.saturatedValues = saturatedValues
         self.convergence = convergence
+        self.scoutLoss = scoutLoss
         self.guideSummary = guideSummary
         self.results = results
         self.seconds = seconds
@@ -43,7 +50,10 @@ public struct RunReport: Sendable, Codable {
     /// The protocol in words, for the report and the README.
     public static func protocolNotes(_ job: JobConfig) -> [String] {
         let e = job.evaluation
-        return [
+        let unsupervised = job.unsupervised.map {
+            ["Unsupervised: pre-training and scouting use \($0.clusters) \($0.method.rawValue) clusters of the pre-training classes' samples as pseudo-classes; their true labels are never read. Downstream episodes are supervised."]
+        } ?? []
+        return unsupervised + [
             "Output layer: one head of fixed width reused through a label mapping. Pre-training maps class pretrainClasses[j] to output j; each scout maps its k classes to outputs 0..<k and each episode its N classes to outputs 0..<N, in a seeded random order; predictions are the argmax over the first N outputs. Every arm uses the same rule (the scratch arm's head is fresh).",
             "Downstream classes \(job.downstreamClasses) are never seen in pre-training or scouting (which use \(job.pretrainClasses)).",
             "Each downstream class's samples are split \(Int(e.validationFraction * 100))/\(100 - Int(e.validationFraction * 100)) into a validation pool and a test pool; validation episodes come only from the first, test episodes only from the second.",

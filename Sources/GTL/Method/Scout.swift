@@ -6,7 +6,8 @@ public struct ScoutResult: Sendable, Equatable {
     public let index: Int
     /// Each recorded statistic, one value per parameter in layout order.
     public let statistics: [TrajectoryStatistic: [Float]]
-    /// Loss of the last training step.
+    /// Mean loss on the scout's whole subproblem after training: its convergence (how easy its
+    /// subproblem was), reported per scout so studies can relate guide quality to it.
     public let finalLoss: Float
     /// Optimiser steps taken.
     public let steps: Int
@@ -30,10 +31,11 @@ public enum Scout {
         var recorder = TrajectoryRecorder(base: base.parameters, statistics: statistics)
         var rng = RandomGenerator(seed: subproblem.seed)
         let task = Task(data, indices: subproblem.samples, mapping: subproblem.mapping)
-        let loss = Trainer.train(&network, on: task, settings: settings, rng: &rng) { _, net in
+        Trainer.train(&network, on: task, settings: settings, rng: &rng) { _, net in
             recorder.record(parameters: net.parameters, gradients: net.gradients)
         }
         let stats = recorder.finish(parameters: network.parameters)
+        let loss = Float(Trainer.measure(&network, on: task, classes: subproblem.classes.count).loss)
         return ScoutResult(index: subproblem.index, statistics: Dictionary(uniqueKeysWithValues: stats),
                            finalLoss: loss, steps: settings.steps)
     }

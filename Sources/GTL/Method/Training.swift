@@ -118,23 +118,38 @@ public struct Trainer {
 
     /// Fraction of `task` classified correctly (argmax over the first `classes` outputs).
     public static func accuracy(_ network: inout Network, on task: Task, classes: Int) -> Double {
+        measure(&network, on: task, classes: classes).accuracy
+    }
+
+    /// Mean training loss (over the whole head, as in training) and accuracy (argmax over the first
+    /// `classes` outputs) on every sample of `task`, in inference mode: how far a scout converged
+    /// on its subproblem, which a last minibatch's loss only hints at.
+    public static func measure(_ network: inout Network, on task: Task, classes: Int) -> (loss: Double, accuracy: Double) {
         let chunk = 256, out = network.outputWidth
-        var correct = 0
+        var correct = 0, lossSum = 0.0
+        var gradient = [Float](repeating: 0, count: chunk * out)
         task.features.withUnsafeBufferPointer { src in
-            var start = 0
-            while start < task.count {
-                let n = min(chunk, task.count - start)
-                let input = UnsafeBufferPointer(rebasing: src[(start * task.width)..<((start + n) * task.width)])
-                network.forward(input, batch: n, mode: .inference) { y in
-                    for r in 0..<n {
-                        var best = 0
-                        for c in 1..<classes where y[r * out + c] > y[r * out + best] { best = c }
-                        if best == Int(task.labels[start + r]) { correct += 1 }
+            task.labels.withUnsafeBufferPointer { labels in
+                var start = 0
+                while start < task.count {
+                    let n = min(chunk, task.count - start)
+                    let input = UnsafeBufferPointer(rebasing: src[(start * task.width)..<((start + n) * task.width)])
+                    let targets = UnsafeBufferPointer(rebasing: labels[start..<(start + n)])
+                    network.forward(input, batch: n, mode: .inference) { y in
+                        let l = gradient.withUnsafeMutableBufferPointer {
+                            loss.lossAndGradient(output: y, targets: .classes(targets), batch: n, width: out, gradient: $0)
+                        }
+                        lossSum += Double(l) * Double(n)
+                        for r in 0..<n {
+                            var best = 0
+                            for c in 1..<classes where y[r * out + c] > y[r * out + best] { best = c }
+                            if best == Int(targets[r]) { correct += 1 }
+                        }
                     }
+                    start += n
                 }
-                start += n
             }
         }
-        return Double(correct) / Double(task.count)
+        return (lossSum / Double(task.count), Double(correct) / Double(task.count))
     }
 }

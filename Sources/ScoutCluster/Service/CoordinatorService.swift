@@ -35,7 +35,8 @@ public struct CoordinatorSettings: Sendable {
 /// How a coordinator's run ended.
 public enum CoordinatorOutcome: Sendable {
     /// Every scout is reduced and the outputs are written.
-    case finished(base: Network, guide: [Float], scouts: Int, saturated: Int, convergence: ConvergenceReport?)
+    /// `scoutLoss` is each scout's final loss in index order (its convergence).
+    case finished(base: Network, guide: [Float], scouts: Int, saturated: Int, convergence: ConvergenceReport?, scoutLoss: [Float])
     /// Stopped by a signal; the journal holds every recorded scout (`--resume` continues).
     case interrupted(signal: Int32, recorded: Int, total: Int)
 }
@@ -169,7 +170,8 @@ public final class CoordinatorService {
                     if let r = report {
                         settings.log.event("converged", r.converged ? "guide converged after \(r.scouts) scouts" : "stopped at the cap of \(r.scouts) scouts without converging")
                     }
-                    outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated, convergence: report)
+                    outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated, convergence: report,
+                                        scoutLoss: reducer.scoutLosses)
                 case let .failed(reason):
                     for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: reason, success: false))) }
                     failure = reason
