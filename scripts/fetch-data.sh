@@ -4,7 +4,17 @@
 # for `--dataset tu:DIR/NAME`. Safe to run repeatedly: does nothing for what is already there.
 #   scripts/fetch-data.sh          both
 #   scripts/fetch-data.sh tu       only the TU sets (no apt, no root needed when GTL_TU_DIR is writable)
+#   scripts/fetch-data.sh genes    only the gene-expression sets (below); never part of the default
 # GTL_TU_DIR chooses where the TU sets go (default /usr/local/share/gtl/tu).
+#
+# `genes`: the ALL leukaemia microarray set (Bioconductor's ALL, 12,625 probe sets x 128 patients,
+# Artistic-2.0) from Debian's r-bioc-all, as CSV files for `--dataset csv:PATH`. Only the package's
+# .deb is downloaded and unpacked (apt-get download: nothing is installed, no R); PyPI's rdata,
+# in a throwaway virtual environment, parses the R data, and scripts/data/genes.py keeps the
+# GTL_GENES_TOP (default 2000) most variable probe sets, z-scores them and writes NAME.csv.gz,
+# NAME.classes.txt and NAME.README for each labelling, plus study.json (the recommended flags, read
+# by scripts/study.py), into GTL_GENES_DIR (default /usr/local/share/gtl/genes). To rebuild (e.g.
+# with another GTL_GENES_TOP), delete those files.
 set -euo pipefail
 
 fetch_tu() {
@@ -42,9 +52,76 @@ PY
     for s in "${sets[@]}"; do echo "  --dataset tu:$dir/$s/$s"; done
 }
 
+fetch_genes() {
+    local dir=${GTL_GENES_DIR:-/usr/local/share/gtl/genes} top=${GTL_GENES_TOP:-2000}
+    local sets=(all-subtype all-bt) here missing=() s f
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    [[ -f "$dir/study.json" ]] || missing+=(study.json)
+    for s in "${sets[@]}"; do
+        for f in "$s.csv.gz" "$s.classes.txt" "$s.README"; do
+            [[ -f "$dir/$f" ]] || { missing+=("$s"); break; }
+        done
+    done
+    if ((${#missing[@]})); then
+        [[ "$top" =~ ^[1-9][0-9]*$ ]] || { echo "error: GTL_GENES_TOP must be a positive integer, got '$top'" >&2; return 1; }
+        command -v python3 >/dev/null || { echo "error: python3 is needed to build the gene-expression sets" >&2; return 1; }
+        local tmp
+        tmp=$(mktemp -d)
+        # shellcheck disable=SC2064  # expand now: $tmp is local
+        trap "rm -rf '$tmp'" EXIT
+        # apt-get download needs the package lists, and refreshing them needs root.
+        if ! apt-cache show r-bioc-all >/dev/null 2>&1; then
+            local sudo=()
+            if [[ $(id -u) -ne 0 ]]; then
+                command -v sudo >/dev/null || { echo "error: apt does not know r-bioc-all; need root (or sudo) for apt-get update" >&2; return 1; }
+                sudo=(sudo)
+            fi
+            "${sudo[@]}" apt-get update -qq
+        fi
+        # As root, apt would try to drop to its sandbox user, which cannot write into $tmp.
+        local sandbox=()
+        [[ $(id -u) -ne 0 ]] || sandbox=(-o APT::Sandbox::User=root)
+        (cd "$tmp" && apt-get download -qq "${sandbox[@]}" r-bioc-all) \
+            || { echo "error: apt-get download r-bioc-all failed" >&2; return 1; }
+        local deb=("$tmp"/r-bioc-all_*.deb)
+        [[ -f "${deb[0]}" ]] || { echo "error: apt-get download produced no r-bioc-all .deb in $tmp" >&2; return 1; }
+        dpkg-deb -x "${deb[0]}" "$tmp/root"
+        local pkg="$tmp/root/usr/lib/R/site-library/ALL"
+        [[ -f "$pkg/data/ALL.rda" ]] || { echo "error: ${deb[0]##*/} has no usr/lib/R/site-library/ALL/data/ALL.rda" >&2; return 1; }
+        # --system-site-packages reuses an installed numpy; pip adds rdata (and what it needs).
+        python3 -m venv --system-site-packages "$tmp/venv" \
+            || { echo "error: python3 -m venv failed (on Debian's own python3: apt-get install python3-venv)" >&2; return 1; }
+        "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check rdata \
+            || { echo "error: pip could not install rdata (PyPI), needed to read ALL.rda" >&2; return 1; }
+        mkdir -p "$dir"
+        "$tmp/venv/bin/python" "$here/data/genes.py" "$pkg" "$dir" --genes "$top" \
+            --source "Debian package ${deb[0]##*/}" --copyright "$tmp/root/usr/share/doc/r-bioc-all/copyright"
+        echo "gene-expression sets installed in $dir"
+        rm -rf "$tmp"
+        trap - EXIT
+    else
+        echo "gene-expression sets already installed in $dir"
+    fi
+    # The README of each set holds its suggested flags (one --dataset line per suggested split).
+    echo "  recommended (in $dir/study.json, used by scripts/study.py's genes study):"
+    python3 -c 'import json, sys; print("    " + json.load(open(sys.argv[1]))["flags"])' "$dir/study.json"
+    for s in "${sets[@]}"; do
+        echo "  $s ($dir/$s.README):"
+        grep -e '^  # ' -e '^  --dataset ' "$dir/$s.README" | sed 's/^/  /'
+    done
+}
+
 if [[ "${1:-}" == tu ]]; then
     fetch_tu
     exit 0
+fi
+if [[ "${1:-}" == genes ]]; then
+    fetch_genes
+    exit 0
+fi
+if [[ -n "${1:-}" ]]; then
+    echo "error: unknown mode '$1' (expected no argument, tu or genes)" >&2
+    exit 2
 fi
 
 DIR=/usr/share/datasets/fashion-mnist
