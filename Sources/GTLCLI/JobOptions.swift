@@ -14,9 +14,13 @@ enum JobOptions {
       --downstream-classes LIST unseen classes for few-shot evaluation (default 5-9)
       --pretrain-steps N        pre-training steps (default 1500)
       --objective NAME          supervised (default) | kmeans: pre-train and scout on k-means pseudo-labels of
-                                the pre-training classes' samples (their true labels are never used)
-      --clusters K              k-means clusters with --objective kmeans (default: the number of
-                                pre-training classes); the head needs at least K outputs
+                                the pre-training classes' samples (their true labels are never used) |
+                                denoise: pre-train and scout a denoising autoencoder (the model's body as
+                                encoder, a linear decoder); each scout reconstructs the samples of
+                                --classes-per-scout k-means clusters; downstream arms get a fresh head
+      --clusters K              k-means clusters with --objective kmeans or denoise (default: the number
+                                of pre-training classes); with kmeans the head needs at least K outputs
+      --corruption C            denoise's input corruption: masking:RATE (default masking:0.25) or gaussian:SD
       --scouts N|auto           number of scouts (default 64); auto: add rounds of scouts until the
                                 guide's relative change between rounds is below the tolerance
       --auto-batch N            scouts per round with --scouts auto (default 16)
@@ -86,8 +90,15 @@ enum JobOptions {
             job.unsupervised = v == "supervised" ? nil : UnsupervisedObjective(method: .init(rawValue: v)!, clusters: job.pretrainClasses.count)
         }
         if let v = try args.int("clusters", in: 2...100_000) {
-            guard job.unsupervised != nil else { throw UsageError("--clusters only applies with --objective kmeans") }
+            guard job.unsupervised != nil else { throw UsageError("--clusters only applies with --objective kmeans or denoise") }
             job.unsupervised!.clusters = v
+        }
+        if let v = try args.string("corruption") {
+            guard job.unsupervised?.method == .denoise else { throw UsageError("--corruption only applies with --objective denoise") }
+            guard let c = Denoising.Corruption(text: v) else {
+                throw UsageError("--corruption: '\(v)' is not masking:RATE (0 <= RATE < 1) or gaussian:SD (SD > 0)")
+            }
+            job.unsupervised!.corruption = c
         }
         if let v = try args.string("scouts") {
             if v == "auto" {

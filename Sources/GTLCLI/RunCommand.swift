@@ -56,16 +56,16 @@ struct RunCommand: Command {
         if workers == 0 {
             note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
             let (network, _) = try timed("pretrain") { try pipeline.pretrain() }
-            try network.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(job.seed)])
+            let downstream = try outputs.savePretrained(network, pipeline: pipeline)
             var reducer = try pipeline.makeReducer()
             var bar = ProgressDisplay("scouts", total: job.scouts)
             convergence = try timed("scouts") {
                 try pipeline.scoutAll(base: network, into: &reducer) { done, total in bar.total = total; bar.update(done) }
             }
             let m = try reducer.means()
-            guide = GuideValues.make(means: m, layout: reducer.layout, options: job.guide)
-            try outputs.writeGuide(guide, means: m, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
-            (base, scouts, saturated, scoutLoss) = (network, reducer.count, reducer.saturated, reducer.scoutLosses)
+            guide = try pipeline.guide(means: m, layout: reducer.layout)
+            try outputs.writeGuide(guide, means: m, meansLayout: reducer.layout, pipeline: pipeline, scouts: reducer.count)
+            (base, scouts, saturated, scoutLoss) = (downstream, reducer.count, reducer.saturated, reducer.scoutLosses)
         } else {
             let journal = out.appendingPathComponent("journal.gtlj")
             if overwrite { try? FileManager.default.removeItem(at: journal) }
@@ -109,8 +109,10 @@ struct RunCommand: Command {
         }
         var summary = [GuideValues.summary(name: "(model)", guide[...])]
         for s in layout.specs { summary.append(GuideValues.summary(name: s.name, guide[s.range])) }
+        let scouted = pipeline.scoutSpec == pipeline.spec ? base : try Network.load(from: outputs.autoencoderURL).network
         let report = RunReport(job: job, architecture: pipeline.spec.description, protocolNotes: RunReport.protocolNotes(job),
-                               baseTrainAccuracy: pipeline.pretrainAccuracy(base), pseudoLabels: pipeline.pseudoLabels, scouts: scouts,
+                               baseTrainAccuracy: pipeline.pretrainAccuracy(scouted),
+                               baseReconstructionError: pipeline.pretrainReconstructionError(scouted), pseudoLabels: pipeline.pseudoLabels, scouts: scouts,
                                saturatedValues: saturated, convergence: convergence, scoutLoss: scoutLoss, guideSummary: summary,
                                results: results, seconds: seconds)
         try outputs.writeReport(report)

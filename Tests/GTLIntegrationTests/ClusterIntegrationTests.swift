@@ -223,4 +223,36 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
         XCTAssertEqual(report.pseudoLabels, p.pseudoLabels)
         XCTAssertEqual(report.results.first?.perEpisode.count, 4)
     }
+
+    func testDenoisingJobOnWorkersMatchesInProcess() throws {
+        // Workers receive the autoencoder as the snapshot; the guide maps onto the classifier.
+        let dir = Gtl.tempDir("denoise"), out = dir.appendingPathComponent("out")
+        var job = clusterJob(scouts: 5, scoutSteps: 30)
+        job.unsupervised = UnsupervisedObjective(method: .denoise, clusters: 4)
+        job.evaluation.testEpisodes = 4
+        job.evaluation.validationEpisodes = 2
+        job.evaluation.shots = [1]
+        job.evaluation.learningRates = [0.1]
+        job.evaluation.stepCounts = [5]
+        let jobFile = try writeJob(job, in: dir)
+        let run = try start(["run", "--job", jobFile, "--workers", "2", "--threads", "1", "--out", out.path], log: dir.appendingPathComponent("run.log"))
+        XCTAssertEqual(Gtl.wait(run, seconds: 120, "gtl run"), 0)
+
+        let p = try Pipeline(job: job)
+        let (ae, _) = try p.pretrain()
+        var reducer = try p.makeReducer()
+        try p.runScouts(Array(0..<job.scouts), base: ae, into: &reducer)
+        let expected = try p.guide(means: try reducer.means(), layout: reducer.layout)
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), expected.map(\.bitPattern))
+        let (base, spec, _) = try Network.load(from: out.appendingPathComponent("base.safetensors"))
+        XCTAssertEqual(spec, p.spec)
+        XCTAssertEqual(base.parameters, try p.downstreamBase(ae).parameters)
+        let (saved, aeSpec, _) = try Network.load(from: out.appendingPathComponent("autoencoder.safetensors"))
+        XCTAssertEqual(aeSpec, p.scoutSpec)
+        XCTAssertEqual(saved.parameters, ae.parameters)
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        XCTAssertNil(report.baseTrainAccuracy)
+        XCTAssertEqual(try XCTUnwrap(report.baseReconstructionError), try XCTUnwrap(p.pretrainReconstructionError(ae)), accuracy: 1e-12)
+        XCTAssertEqual(report.scoutLoss, reducer.scoutLosses)
+    }
 }

@@ -99,7 +99,7 @@ final class PipelineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = try JobOutputs(directory: dir)
         let guide = (0..<net.parameterCount).map { Float($0 % 7) / 7 }
-        try out.writeGuide(guide, means: guide.map(Double.init), layout: net.layout, spec: p.spec, job: job, scouts: 3)
+        try out.writeGuide(guide, means: guide.map(Double.init), meansLayout: net.layout, pipeline: p, scouts: 3)
         XCTAssertEqual(try loadGuide(out.guideURL, for: net), guide)
         let other = try NetworkSpec.parse("1x8x8: flatten dense(10)").makeNetwork(seed: 0)
         XCTAssertThrowsError(try loadGuide(out.guideURL, for: other)) { XCTAssert("\($0)".contains("guide.safetensors")) }

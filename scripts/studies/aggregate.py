@@ -499,7 +499,7 @@ def write_summary_md(data: StudyData, path: str, command: str, report_command: s
              "purity: the fraction of pre-training samples whose k-means cluster's majority class is their own; scout loss: "
              "each scout's loss on its whole subproblem after training (all scouts of all seeds); guide: the whole model's "
              "guide values (mean over seeds).\n")
-    L.append("| variant | seeds | base train acc | purity | scouts | scout loss median [IQR] | guide mean | guide median | below 0.01 | job seconds (mean) |")
+    L.append("| variant | seeds | base train acc (or reconstruction MSE) | purity | scouts | scout loss median [IQR] | guide mean | guide median | below 0.01 | job seconds (mean) |")
     L.append("|---|---|---|---|---|---|---|---|---|---|")
     for v in st.variants:
         cs = [c for (n, _), c in sorted(data.cells.items()) if n == v.name]
@@ -517,7 +517,10 @@ def write_summary_md(data: StudyData, path: str, command: str, report_command: s
         gs = [c.report.get("guideSummary", [{}])[0] for c in cs if c.report.get("guideSummary")]
         secs = avg([sum((c.report.get("seconds") or {}).values()) for c in cs])
         purity = avg([(c.report.get("pseudoLabels") or {}).get("purity") for c in cs])
-        L.append(f"| {v.name} | {len(cs)} | {pct(avg([c.report.get('baseTrainAccuracy') for c in cs]))} % | "
+        acc = avg([c.report.get('baseTrainAccuracy') for c in cs])
+        mse = avg([c.report.get('baseReconstructionError') for c in cs])
+        base = f"{pct(acc)} %" if acc is not None else (f"MSE {mse:.3g}" if mse is not None else "-")
+        L.append(f"| {v.name} | {len(cs)} | {base} | "
                  f"{'-' if purity is None else pct(purity) + ' %'} | "
                  f"{avg([c.report.get('scouts') for c in cs]):.0f} | {loss} | {_fmt(avg([g.get('mean') for g in gs]), 3)} | "
                  f"{_fmt(avg([g.get('p50') for g in gs]), 3)} | {pct(avg([g.get('nearZero') for g in gs]))} % | "

@@ -228,15 +228,19 @@ def _unsupervised() -> Study:
     v = [Variant("default", note="supervised pre-training and supervised scouts (true labels of 0-4)"),
          Variant("kmeans", split("--objective kmeans --clusters 5"),
                  note="pre-training and scouts on 5 k-means clusters of digits 0-4; labels unused until the episodes"),
+         Variant("denoise", split("--objective denoise --clusters 5"),
+                 note="a denoising autoencoder (the MLP's body as encoder, masking noise 25 %) pre-trained on 0-4; "
+                      "each scout reconstructs 2 of 5 k-means clusters; downstream arms get a fresh head"),
          Variant("kmeans-k10", ["--objective", "kmeans", "--clusters", "10", "--layers", h10],
                  note="10 k-means clusters; the head widened to 10 outputs (changes the base)"),
          Variant("supervised-h10", ["--layers", h10],
                  note="control for kmeans-k10: supervised, with the same 10-output head")]
     return Study(
-        "unsupervised", "Scouts without labels: k-means pseudo-labels versus supervised pre-training",
-        "Does GTL still help when pre-training and scouting never see a label (k-means pseudo-classes), "
+        "unsupervised", "Scouts without labels: k-means pseudo-labels and denoising autoencoders versus supervised pre-training",
+        "Does GTL still help when pre-training and scouting never see a label (k-means pseudo-classes, or a "
+        "denoising autoencoder whose scouts reconstruct k of the clusters), "
         "with supervised few-shot episodes downstream?",
-        v, plots=["arm-bars", "diff-bars", "guide-hist"], guide_histograms=["default", "kmeans", "kmeans-k10"])
+        v, plots=["arm-bars", "diff-bars", "guide-hist"], guide_histograms=["default", "kmeans", "denoise", "kmeans-k10"])
 
 
 def _architectures() -> Study:
@@ -274,14 +278,17 @@ def _genes(cli_flags: Optional[str]) -> Study:
     common = merge_flags(["--layers", layers], flags)   # the data's flags may override the layers
     v = [Variant("supervised", note="supervised pre-training and scouts on the pre-training classes"),
          Variant("kmeans", split("--objective kmeans"),
-                 note="k-means pseudo-labels (one cluster per pre-training class) for pre-training and scouts")]
+                 note="k-means pseudo-labels (one cluster per pre-training class) for pre-training and scouts"),
+         Variant("denoise", split("--objective denoise"),
+                 note="a denoising autoencoder (masking 25 %) pre-trained on the pre-training classes' profiles; "
+                      "each scout reconstructs the profiles of 2 k-means clusters; downstream arms get a fresh head")]
     # Quick size: the 2,000-input MLP makes each fine-tuning step ~20x a digits step, and with the
     # digits grid most arms chose its smallest learning rate (0.003), so the grid here starts at
     # 0.001 and the episode counts are halved (the test pools hold only ~9 profiles per class).
     st = Study("genes", "Gene expression (the RNA-seq setting of the GTL follow-up)",
                f"Does GTL help few-shot classification of gene-expression profiles? Data flags from {source}.",
                v, common_flags=common, plots=["arm-bars", "diff-bars", "guide-hist"],
-               guide_histograms=["supervised", "kmeans"], skip_reason=skip,
+               guide_histograms=["supervised", "kmeans", "denoise"], skip_reason=skip,
                quick_eval=("--episodes 100 --validation-episodes 20 "
                            "--learning-rates 0.001,0.003,0.01,0.03,0.1,0.3 --step-counts 10,20,40,80,160,320"))
     return st

@@ -11,6 +11,25 @@ public struct Denoising: Sendable, Equatable, Codable {
         /// Sets each value to 0 with this probability ("masking noise", Vincent et al. 2008), without
         /// rescaling the rest: the network must infer the missing values, not undo a scale.
         case masking(rate: Float)
+
+        /// The corruption as the `--corruption` flag spells it: `masking:0.25`, `gaussian:0.2`.
+        public var text: String {
+            switch self {
+            case .gaussian(let sd): return "gaussian:\(sd)"
+            case .masking(let rate): return "masking:\(rate)"
+            }
+        }
+
+        /// Parses `masking:RATE` (0 ≤ RATE < 1) or `gaussian:SD` (SD > 0); nil when malformed.
+        public init?(text: String) {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let v = Float(parts[1]), v.isFinite else { return nil }
+            switch parts[0] {
+            case "masking" where v >= 0 && v < 1: self = .masking(rate: v)
+            case "gaussian" where v > 0: self = .gaussian(standardDeviation: v)
+            default: return nil
+            }
+        }
     }
 
     /// The corruption applied.

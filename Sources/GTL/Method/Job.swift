@@ -100,9 +100,11 @@ public struct JobConfig: Sendable, Equatable, Codable {
         guard Set(pretrainClasses).count == pretrainClasses.count, Set(downstreamClasses).count == downstreamClasses.count else {
             throw GTLError("a class is listed twice")
         }
-        guard head >= trainingClassCount, head >= evaluation.ways else {
-            throw GTLError("the head has \(head) outputs; it needs at least \(max(trainingClassCount, evaluation.ways)) "
-                           + (unsupervised == nil ? "(pre-training classes and ways)" : "(clusters and ways)"))
+        // An autoencoder's head is fresh downstream: only the episodes' classes land on it.
+        let trainedOnHead = unsupervised?.denoising == nil ? trainingClassCount : 0
+        guard head >= trainedOnHead, head >= evaluation.ways else {
+            throw GTLError("the head has \(head) outputs; it needs at least \(max(trainedOnHead, evaluation.ways)) "
+                           + (unsupervised == nil ? "(pre-training classes and ways)" : trainedOnHead == 0 ? "(ways)" : "(clusters and ways)"))
         }
         if let u = unsupervised {
             guard u.clusters >= 2, u.maxIterations >= 1 else {

@@ -8,8 +8,11 @@ public struct Pipeline: Sendable {
     public let job: JobConfig
     /// Its data.
     public let data: Dataset
-    /// The architecture on this data.
+    /// The architecture on this data: the classifier every downstream arm fine-tunes.
     public let spec: NetworkSpec
+    /// The network pre-training and scouts train, and the snapshot workers receive: `spec`
+    /// itself, or with `--objective denoise` its autoencoder (`Autoencoder.spec`).
+    public let scoutSpec: NetworkSpec
     /// What pre-training and scouting learn from: `data` itself, or (unsupervised) the
     /// pre-training classes' samples relabelled with pseudo-labels.
     public let training: Dataset
@@ -30,6 +33,7 @@ public struct Pipeline: Sendable {
         self.job = job
         self.data = data
         spec = try job.networkSpec(inputShape: data.featureShape)
+        scoutSpec = job.unsupervised?.denoising == nil ? spec : try Autoencoder.spec(classifier: spec)
         if let u = job.unsupervised {
             let (labelled, summary) = try u.pseudoLabel(data, classes: job.pretrainClasses, seed: RandomGenerator.derive(job.seed, 0xC1A5))
             (training, trainingClasses, pseudoLabels) = (labelled, Array(0..<u.clusters), summary)
@@ -49,19 +53,54 @@ public struct Pipeline: Sendable {
                   bootstrap: job.bootstrap, seed: RandomGenerator.derive(job.seed, 0x5C0))
     }
 
-    /// Pre-trains the base on every training sample (class `trainingClasses[j]` → head output `j`:
-    /// the pre-training classes, or the clusters); returns it with its final training loss.
+    /// Pre-trains the scouted network (`scoutSpec`) on every training sample: class
+    /// `trainingClasses[j]` → head output `j` (the pre-training classes, or the clusters), or, for
+    /// a denoising autoencoder, each sample's reconstruction. Returns it with its last training loss.
     public func pretrain() throws -> (network: Network, loss: Float) {
-        var network = try spec.makeNetwork(seed: RandomGenerator.derive(job.seed, 0xBA5E))
+        var network = try scoutSpec.makeNetwork(seed: RandomGenerator.derive(job.seed, 0xBA5E))
         var rng = RandomGenerator(seed: RandomGenerator.derive(job.seed, 0xBA5F))
+        if let denoising = job.unsupervised?.denoising {
+            let loss = ReconstructionTrainer.train(&network, on: reconstructionTask, settings: job.pretrain, denoising: denoising, rng: &rng)
+            return (network, loss)
+        }
         let loss = Trainer.train(&network, on: pretrainingTask, settings: job.pretrain, rng: &rng)
         return (network, loss)
     }
 
-    /// Accuracy of `network` on all of its pre-training data (on the pseudo-labels when unsupervised).
-    public func pretrainAccuracy(_ network: Network) -> Double {
-        var n = network
+    /// The downstream base from the pre-trained scouted network: itself, or for an autoencoder
+    /// the classifier with the encoder's weights and a head initialised from the job seed.
+    public func downstreamBase(_ scouted: Network) throws -> Network {
+        guard scoutSpec != spec else { return scouted }
+        return try Autoencoder.classifier(from: scouted, fresh: try spec.makeNetwork(seed: RandomGenerator.derive(job.seed, 0x4EAD)))
+    }
+
+    /// Guide values for the downstream base from guide values over the scouted network
+    /// (`Autoencoder.classifierGuide` for an autoencoder: the fresh head gets 1).
+    public func downstreamGuide(_ guide: [Float]) throws -> [Float] {
+        guard scoutSpec != spec else { return guide }
+        return Autoencoder.classifierGuide(guide, autoencoder: try scoutSpec.makeNetwork(seed: 0).layout,
+                                           classifier: try spec.makeNetwork(seed: 0).layout)
+    }
+
+    /// Accuracy of the pre-trained scouted network on all of its pre-training data (on the
+    /// pseudo-labels when unsupervised); nil for an autoencoder, which has no classes.
+    public func pretrainAccuracy(_ scouted: Network) -> Double? {
+        guard job.unsupervised?.denoising == nil else { return nil }
+        var n = scouted
         return Trainer.accuracy(&n, on: pretrainingTask, classes: trainingClasses.count)
+    }
+
+    /// Mean squared error of a pre-trained autoencoder reconstructing its clean pre-training
+    /// samples; nil for a classifier.
+    public func pretrainReconstructionError(_ scouted: Network) -> Double? {
+        guard job.unsupervised?.denoising != nil else { return nil }
+        var n = scouted
+        return ReconstructionTrainer.meanSquaredError(&n, on: reconstructionTask)
+    }
+
+    /// Every pre-training sample as its own reconstruction target.
+    private var reconstructionTask: ReconstructionTask {
+        ReconstructionTask(reconstructing: training.subset(trainingClasses.flatMap { training.indices(ofClasses: [$0]) }.sorted()))
     }
 
     /// Every sample of the training classes, labelled with its head position.
@@ -71,12 +110,20 @@ public struct Pipeline: Sendable {
         return Task(training, indices: indices, mapping: mapping)
     }
 
-    /// Runs scout `index` from `base`: a pure function of (job, base, index).
+    /// Runs scout `index` from `base` (a `scoutSpec` network): a pure function of (job, base, index).
     public func scout(_ index: Int, base: Network) throws -> ScoutResult {
         let pool = scoutPool
         try plan.validate(pool: pool)
-        return Scout.run(base: base, data: training, subproblem: plan.subproblem(index, pool: pool),
-                         settings: job.scout, statistics: job.recordedStatistics)
+        return scout(plan.subproblem(index, pool: pool), base: base)
+    }
+
+    /// Trains one subproblem with the job's objective.
+    private func scout(_ subproblem: Subproblem, base: Network) -> ScoutResult {
+        if let denoising = job.unsupervised?.denoising {
+            return Scout.runReconstruction(base: base, data: training, subproblem: subproblem, settings: job.scout,
+                                           denoising: denoising, statistics: job.recordedStatistics)
+        }
+        return Scout.run(base: base, data: training, subproblem: subproblem, settings: job.scout, statistics: job.recordedStatistics)
     }
 
     /// Runs `indices` scouts on all local cores and folds them into `reducer` (in index order
@@ -92,10 +139,7 @@ public struct Pipeline: Sendable {
         var start = 0
         while start < indices.count {
             let chunk = Array(indices[start..<min(indices.count, start + batch)])
-            let results = parallelMap(chunk.count) { [self] i in
-                Scout.run(base: base, data: training, subproblem: plan.subproblem(chunk[i], pool: pool),
-                          settings: job.scout, statistics: job.recordedStatistics)
-            }
+            let results = parallelMap(chunk.count) { [self] i in scout(plan.subproblem(chunk[i], pool: pool), base: base) }
             for r in results { try reducer.add(r); losses.append(r.finalLoss) }
             start += chunk.count
             progress(start)
@@ -123,9 +167,15 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// A reducer for this job's network and statistic.
+    /// A reducer for this job's scouted network and statistic.
     public func makeReducer() throws -> GuideReducer {
-        GuideReducer(layout: try spec.makeNetwork(seed: 0).layout, statistic: job.guide.statistic)
+        GuideReducer(layout: try scoutSpec.makeNetwork(seed: 0).layout, statistic: job.guide.statistic)
+    }
+
+    /// The downstream guide from the reduced scout means: normalised and adjusted over the
+    /// scouted network (as `GuideValues.make`), then mapped onto the downstream base.
+    public func guide(means: [Double], layout: ParameterLayout) throws -> [Float] {
+        try downstreamGuide(GuideValues.make(means: means, layout: layout, options: job.guide))
     }
 }
 
@@ -141,8 +191,29 @@ public struct JobOutputs: Sendable {
         catch { throw GTLError("\(directory.path): cannot create the output folder: \(error.localizedDescription)") }
     }
 
-    /// `base.safetensors`.
+    /// `base.safetensors`: the model downstream fine-tuning starts from.
     public var baseURL: URL { directory.appendingPathComponent("base.safetensors") }
+    /// `autoencoder.safetensors`: with `--objective denoise`, the pre-trained autoencoder the scouts
+    /// start from (its encoder is the base's body).
+    public var autoencoderURL: URL { directory.appendingPathComponent("autoencoder.safetensors") }
+
+    /// Where the pre-trained network the scouts start from is saved: the base itself, or the
+    /// autoencoder when the two differ.
+    public func scoutedURL(_ pipeline: Pipeline) -> URL { pipeline.scoutSpec == pipeline.spec ? baseURL : autoencoderURL }
+
+    /// Saves the pre-trained scouted network, and the downstream base derived from it when they
+    /// differ; returns the base.
+    @discardableResult
+    public func savePretrained(_ scouted: Network, pipeline: Pipeline) throws -> Network {
+        let meta = ["gtl.seed": String(pipeline.job.seed)]
+        let base = try pipeline.downstreamBase(scouted)
+        if pipeline.scoutSpec != pipeline.spec {
+            try scouted.save(to: autoencoderURL, spec: pipeline.scoutSpec, metadata: meta.merging(["gtl.kind": "autoencoder"]) { $1 })
+        }
+        try base.save(to: baseURL, spec: pipeline.spec, metadata: meta.merging(["gtl.kind": "base"]) { $1 })
+        return base
+    }
+
     /// `guide.safetensors`.
     public var guideURL: URL { directory.appendingPathComponent("guide.safetensors") }
     /// `scout-means.safetensors`: the unnormalised mean statistic, to re-normalise without re-scouting.
@@ -150,12 +221,13 @@ public struct JobOutputs: Sendable {
     /// `report.json`.
     public var reportURL: URL { directory.appendingPathComponent("report.json") }
 
-    /// Writes the guide values keyed by parameter name, with how they were made in the metadata.
-    public func writeGuide(_ guide: [Float], means: [Double], layout: ParameterLayout, spec: NetworkSpec,
-                           job: JobConfig, scouts: Int) throws {
-        let options = job.guide
-        let meta = [
-            Network.specMetadataKey: spec.description,
+    /// Writes the guide values keyed by parameter name (over the downstream base), with how they
+    /// were made in the metadata, and the scouts' mean statistic over the scouted network.
+    public func writeGuide(_ guide: [Float], means: [Double], meansLayout: ParameterLayout, pipeline: Pipeline, scouts: Int) throws {
+        let job = pipeline.job, options = job.guide
+        let layout = try pipeline.spec.makeNetwork(seed: 0).layout
+        var meta = [
+            Network.specMetadataKey: pipeline.spec.description,
             "gtl.kind": "guide",
             "gtl.statistic": options.statistic.rawValue,
             "gtl.scope": options.scope.rawValue,
@@ -164,9 +236,9 @@ public struct JobOutputs: Sendable {
             "gtl.seed": String(job.seed),
         ]
         try Safetensors.write(layout.tensors(from: guide), metadata: meta, to: guideURL)
-        var m = meta
-        m["gtl.kind"] = "scout-means"
-        try Safetensors.write(layout.tensors(from: means.map { Float($0) }), metadata: m, to: meansURL)
+        meta["gtl.kind"] = "scout-means"
+        meta[Network.specMetadataKey] = pipeline.scoutSpec.description
+        try Safetensors.write(meansLayout.tensors(from: means.map { Float($0) }), metadata: meta, to: meansURL)
     }
 
     /// Writes any encodable report as pretty, key-sorted JSON.

@@ -9,8 +9,12 @@ public struct RunReport: Sendable, Codable {
     public var architecture: String
     /// How the output layer is handled and how episodes are drawn, in words.
     public var protocolNotes: [String]
-    /// Accuracy of the base on its own pre-training data (how well pre-training went).
-    public var baseTrainAccuracy: Double
+    /// Accuracy of the base on its own pre-training data (how well pre-training went); absent
+    /// for a denoising autoencoder, which has no classes.
+    public var baseTrainAccuracy: Double?
+    /// With `--objective denoise`: the pre-trained autoencoder's mean squared error reconstructing
+    /// its clean pre-training samples.
+    public var baseReconstructionError: Double?
     /// With an unsupervised objective: the clusters pre-training and scouting learnt from.
     public var pseudoLabels: PseudoLabelSummary?
     /// Scouts reduced into the guide.
@@ -30,13 +34,14 @@ public struct RunReport: Sendable, Codable {
     public var seconds: [String: Double]
 
     /// A report from its parts.
-    public init(job: JobConfig, architecture: String, protocolNotes: [String], baseTrainAccuracy: Double, pseudoLabels: PseudoLabelSummary? = nil, scouts: Int,
+    public init(job: JobConfig, architecture: String, protocolNotes: [String], baseTrainAccuracy: Double?, baseReconstructionError: Double? = nil, pseudoLabels: PseudoLabelSummary? = nil, scouts: Int,
                 saturatedValues: Int, convergence: ConvergenceReport? = nil, scoutLoss: [Float] = [], guideSummary: [GuideValues.Summary],
                 results: [ArmResult], seconds: [String: Double]) {
         self.job = job
         self.architecture = architecture
         self.protocolNotes = protocolNotes
         self.baseTrainAccuracy = baseTrainAccuracy
+        self.baseReconstructionError = baseReconstructionError
         self.pseudoLabels = pseudoLabels
         self.scouts = scouts
         self.saturatedValues = saturatedValues
@@ -50,8 +55,11 @@ public struct RunReport: Sendable, Codable {
     /// The protocol in words, for the report and the README.
     public static func protocolNotes(_ job: JobConfig) -> [String] {
         let e = job.evaluation
-        let unsupervised = job.unsupervised.map {
-            ["Unsupervised: pre-training and scouting use \($0.clusters) \($0.method.rawValue) clusters of the pre-training classes' samples as pseudo-classes; their true labels are never read. Downstream episodes are supervised."]
+        let unsupervised = job.unsupervised.map { u -> [String] in
+            if let d = u.denoising {
+                return ["Unsupervised: pre-training and scouting train a denoising autoencoder (\(d.corruption.text) corruption) whose encoder is the model's body and whose decoder is one linear layer; each scout reconstructs the samples of k of \(u.clusters) k-means clusters of the pre-training classes' samples; their true labels are never read. Downstream, every pre-trained arm starts from the encoder with a freshly initialised head, whose guide values are 1. Downstream episodes are supervised."]
+            }
+            return ["Unsupervised: pre-training and scouting use \(u.clusters) \(u.method.rawValue) clusters of the pre-training classes' samples as pseudo-classes; their true labels are never read. Downstream episodes are supervised."]
         } ?? []
         return unsupervised + [
             "Output layer: one head of fixed width reused through a label mapping. Pre-training maps class pretrainClasses[j] to output j; each scout maps its k classes to outputs 0..<k and each episode its N classes to outputs 0..<N, in a seeded random order; predictions are the argmax over the first N outputs. Every arm uses the same rule (the scratch arm's head is fresh).",

@@ -39,4 +39,22 @@ public enum Scout {
         return ScoutResult(index: subproblem.index, statistics: Dictionary(uniqueKeysWithValues: stats),
                            finalLoss: loss, steps: settings.steps)
     }
+
+    /// Runs scout `subproblem` of a denoising autoencoder: the same copy-train-record loop, with
+    /// reconstruction of the subproblem's samples (fresh corruption each batch) instead of their
+    /// labels; its loss is the clean reconstruction error on those samples after training.
+    public static func runReconstruction(base: Network, data: Dataset, subproblem: Subproblem, settings: TrainSettings,
+                                         denoising: Denoising, statistics: [TrajectoryStatistic]) -> ScoutResult {
+        var network = base
+        var recorder = TrajectoryRecorder(base: base.parameters, statistics: statistics)
+        var rng = RandomGenerator(seed: subproblem.seed)
+        let task = ReconstructionTask(reconstructing: data.subset(subproblem.samples))
+        ReconstructionTrainer.train(&network, on: task, settings: settings, denoising: denoising, rng: &rng) { _, net in
+            recorder.record(parameters: net.parameters, gradients: net.gradients)
+        }
+        let stats = recorder.finish(parameters: network.parameters)
+        let loss = Float(ReconstructionTrainer.meanSquaredError(&network, on: task))
+        return ScoutResult(index: subproblem.index, statistics: Dictionary(uniqueKeysWithValues: stats),
+                           finalLoss: loss, steps: settings.steps)
+    }
 }

@@ -1,14 +1,18 @@
 import GTLEngine
 
-/// Label-free pre-training and scouting: the base and every scout learn from k-means pseudo-labels
-/// of the pre-training classes' samples, so the true labels are first used by the supervised
-/// downstream episodes. This is how the RNA-seq follow-up to GTL built scouts for data without
-/// annotations; with it the same scout plan (k of K clusters per scout) and reducer apply unchanged.
+/// Label-free pre-training and scouting, so the true labels are first used by the supervised
+/// downstream episodes. Either the base and every scout classify k-means pseudo-labels of the
+/// pre-training classes' samples (how the RNA-seq follow-up to GTL built scouts for data without
+/// annotations), or they are denoising autoencoders and the clusters only say which samples each
+/// scout reconstructs. Either way the same scout plan (k of K clusters per scout) and reducer apply.
 public struct UnsupervisedObjective: Sendable, Equatable, Codable {
     /// How pseudo-labels are made.
     public enum Method: String, Sendable, Codable, CaseIterable {
         /// k-means (k-means++ seeding) on the raw features; cluster numbers become classes.
         case kmeans
+        /// A denoising autoencoder (`Autoencoder`): pre-training and scouts reconstruct clean samples
+        /// from corrupted copies; each scout sees the samples of k of the k-means clusters.
+        case denoise
     }
     /// The method.
     public var method: Method
@@ -16,12 +20,23 @@ public struct UnsupervisedObjective: Sendable, Equatable, Codable {
     public var clusters: Int
     /// Lloyd iterations at most.
     public var maxIterations: Int
+    /// With `.denoise`: how inputs are corrupted (nil: `defaultCorruption`).
+    public var corruption: Denoising.Corruption?
+
+    /// Masking noise at 25 %, the usual rate for denoising autoencoders (Vincent et al. 2008).
+    public static let defaultCorruption = Denoising.Corruption.masking(rate: 0.25)
 
     /// An objective with `clusters` pseudo-classes.
-    public init(method: Method = .kmeans, clusters: Int, maxIterations: Int = 100) {
+    public init(method: Method = .kmeans, clusters: Int, maxIterations: Int = 100, corruption: Denoising.Corruption? = nil) {
         self.method = method
         self.clusters = clusters
         self.maxIterations = maxIterations
+        self.corruption = corruption
+    }
+
+    /// The reconstruction objective of `.denoise` (nil for classification objectives).
+    public var denoising: Denoising? {
+        method == .denoise ? Denoising(corruption ?? Self.defaultCorruption) : nil
     }
 
     /// The pre-training pool of `data` (samples of `classes`) relabelled with cluster numbers.

@@ -58,23 +58,29 @@ public final class CoordinatorService {
         outputs = try JobOutputs(directory: settings.out)
     }
 
-    /// The base model: pre-trained now, or (on resume) the one already in the output folder.
+    /// The downstream base and the snapshot scouts start from (the base's file, or with an
+    /// autoencoder objective the autoencoder's): pre-trained now, or (on resume) the ones already
+    /// in the output folder.
     private func prepareBase() throws -> (Network, [UInt8]) {
         let journalExists = FileManager.default.fileExists(atPath: journalPath)
-        if settings.resume, journalExists, FileManager.default.fileExists(atPath: outputs.baseURL.path) {
-            let (network, spec, _) = try Network.load(from: outputs.baseURL)
-            guard spec == pipeline.spec else {
-                throw ClusterError("\(outputs.baseURL.path): its architecture \(spec) is not this job's \(pipeline.spec)")
+        let scoutedURL = outputs.scoutedURL(pipeline)
+        if settings.resume, journalExists, FileManager.default.fileExists(atPath: scoutedURL.path),
+           FileManager.default.fileExists(atPath: outputs.baseURL.path) {
+            for (url, expected) in [(scoutedURL, pipeline.scoutSpec), (outputs.baseURL, pipeline.spec)] {
+                let (_, spec, _) = try Network.load(from: url)
+                guard spec == expected else {
+                    throw ClusterError("\(url.path): its architecture \(spec) is not this job's \(expected)")
+                }
             }
-            return (network, try AtomicFile.read(outputs.baseURL))
+            return (try Network.load(from: outputs.baseURL).network, try AtomicFile.read(scoutedURL))
         }
         if journalExists && !settings.resume {
             throw ClusterError("\(journalPath) exists: pass --resume to continue that job, or choose another --out")
         }
         settings.log.event("pretrain", "pre-training on classes \(pipeline.job.pretrainClasses) for \(pipeline.job.pretrain.steps) steps")
         let (network, _) = try pipeline.pretrain()
-        try network.save(to: outputs.baseURL, spec: pipeline.spec, metadata: ["gtl.kind": "base", "gtl.seed": String(pipeline.job.seed)])
-        return (network, try AtomicFile.read(outputs.baseURL))
+        let base = try outputs.savePretrained(network, pipeline: pipeline)
+        return (base, try AtomicFile.read(scoutedURL))
     }
 
     /// Runs the job to the end (or until `stop`); `onBound` gets the bound endpoint before any
@@ -163,8 +169,8 @@ public final class CoordinatorService {
                     }
                     try journal.sync()
                     let means = try reducer.means()
-                    let guide = GuideValues.make(means: means, layout: reducer.layout, options: job.guide)
-                    try outputs.writeGuide(guide, means: means, layout: reducer.layout, spec: pipeline.spec, job: job, scouts: reducer.count)
+                    let guide = try pipeline.guide(means: means, layout: reducer.layout)
+                    try outputs.writeGuide(guide, means: means, meansLayout: reducer.layout, pipeline: pipeline, scouts: reducer.count)
                     for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: "all \(reducer.count) scouts reduced", success: true))) }
                     let report = monitor.map(ConvergenceReport.init)
                     if let r = report {

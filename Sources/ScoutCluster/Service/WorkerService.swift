@@ -257,7 +257,7 @@ public final class WorkerService {
         if cachedBase?.hash != task.snapshotHash {
             guard let bytes = snapshots[task.snapshotHash] else { throw ClusterError("snapshot \(hexString(task.snapshotHash)) is not cached") }
             let file = try Safetensors.decode(bytes, source: "snapshot \(hexString(task.snapshotHash).prefix(12))")
-            var network = try pipeline.spec.makeNetwork(seed: 0)
+            var network = try pipeline.scoutSpec.makeNetwork(seed: 0)
             try network.setParameters(try network.layout.flatten(file.tensors, source: "snapshot"))
             cachedBase = (task.snapshotHash, network)
         }
