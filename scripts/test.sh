@@ -20,3 +20,7 @@ scripts/test-interop.sh
 # Without them (no root, no registry) those few tests skip and say why.
 scripts/fetch-data.sh || echo "test.sh: fetch-data.sh failed; the Fashion-MNIST/TU loader tests will skip"
 swift test --disable-swift-testing   # every test here is XCTest
+# The study driver (scripts/study.py): its statistics, resume and baseline checks, and a tiny
+# study end to end against the release gtl (built here: the studies run the release binary).
+swift build -c release
+scripts/test-study.sh
