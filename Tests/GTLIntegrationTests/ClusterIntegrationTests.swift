@@ -201,22 +201,9 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
 
     func testUnsupervisedJobOnWorkersMatchesInProcessAndReportsScoutLosses() throws {
         // Workers derive the k-means pseudo-labels themselves: they must agree with the coordinator.
-        let dir = Gtl.tempDir("kmeans"), out = dir.appendingPathComponent("out")
         var job = clusterJob(scouts: 6, scoutSteps: 40)
         job.unsupervised = UnsupervisedObjective(clusters: 4)
-        job.evaluation.testEpisodes = 4
-        job.evaluation.validationEpisodes = 2
-        job.evaluation.shots = [1]
-        job.evaluation.learningRates = [0.1]
-        job.evaluation.stepCounts = [5]
-        let jobFile = try writeJob(job, in: dir)
-        let run = try start(["run", "--job", jobFile, "--workers", "2", "--threads", "1", "--out", out.path], log: dir.appendingPathComponent("run.log"))
-        XCTAssertEqual(Gtl.wait(run, seconds: 120, "gtl run"), 0)
-
-        let p = try Pipeline(job: job)
-        let (base, _) = try p.pretrain()
-        var reducer = try p.makeReducer()
-        try p.runScouts(Array(0..<job.scouts), base: base, into: &reducer)
+        let (out, p, _, reducer) = try runOnTwoWorkersAndInProcess(job, name: "kmeans")
         XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try reducer.guide(job.guide).map(\.bitPattern))
         let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
         XCTAssertEqual(report.scoutLoss, reducer.scoutLosses, "per-scout losses travel over the wire in index order")
@@ -226,22 +213,9 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
 
     func testDenoisingJobOnWorkersMatchesInProcess() throws {
         // Workers receive the autoencoder as the snapshot; the guide maps onto the classifier.
-        let dir = Gtl.tempDir("denoise"), out = dir.appendingPathComponent("out")
         var job = clusterJob(scouts: 5, scoutSteps: 30)
         job.unsupervised = UnsupervisedObjective(method: .denoise, clusters: 4)
-        job.evaluation.testEpisodes = 4
-        job.evaluation.validationEpisodes = 2
-        job.evaluation.shots = [1]
-        job.evaluation.learningRates = [0.1]
-        job.evaluation.stepCounts = [5]
-        let jobFile = try writeJob(job, in: dir)
-        let run = try start(["run", "--job", jobFile, "--workers", "2", "--threads", "1", "--out", out.path], log: dir.appendingPathComponent("run.log"))
-        XCTAssertEqual(Gtl.wait(run, seconds: 120, "gtl run"), 0)
-
-        let p = try Pipeline(job: job)
-        let (ae, _) = try p.pretrain()
-        var reducer = try p.makeReducer()
-        try p.runScouts(Array(0..<job.scouts), base: ae, into: &reducer)
+        let (out, p, ae, reducer) = try runOnTwoWorkersAndInProcess(job, name: "denoise")
         let expected = try p.guide(means: try reducer.means(), layout: reducer.layout)
         XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), expected.map(\.bitPattern))
         let (base, spec, _) = try Network.load(from: out.appendingPathComponent("base.safetensors"))
@@ -254,5 +228,26 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
         XCTAssertNil(report.baseTrainAccuracy)
         XCTAssertEqual(try XCTUnwrap(report.baseReconstructionError), try XCTUnwrap(p.pretrainReconstructionError(ae)), accuracy: 1e-12)
         XCTAssertEqual(report.scoutLoss, reducer.scoutLosses)
+    }
+
+    /// Runs `job` (with a minimal evaluation) as `gtl run --workers 2`, and its pre-training and
+    /// scouts in this process: the output folder, the pipeline, the pre-trained scouted network and
+    /// the in-process reducer, to compare with what the processes wrote.
+    private func runOnTwoWorkersAndInProcess(_ job: JobConfig, name: String) throws -> (URL, Pipeline, Network, GuideReducer) {
+        var job = job
+        job.evaluation.testEpisodes = 4
+        job.evaluation.validationEpisodes = 2
+        job.evaluation.shots = [1]
+        job.evaluation.learningRates = [0.1]
+        job.evaluation.stepCounts = [5]
+        let dir = Gtl.tempDir(name), out = dir.appendingPathComponent("out")
+        let jobFile = try writeJob(job, in: dir)
+        let run = try start(["run", "--job", jobFile, "--workers", "2", "--threads", "1", "--out", out.path], log: dir.appendingPathComponent("run.log"))
+        XCTAssertEqual(Gtl.wait(run, seconds: 120, "gtl run"), 0)
+        let p = try Pipeline(job: job)
+        let (scouted, _) = try p.pretrain()
+        var reducer = try p.makeReducer()
+        try p.runScouts(Array(0..<job.scouts), base: scouted, into: &reducer)
+        return (out, p, scouted, reducer)
     }
 }
