@@ -8,6 +8,7 @@
 #   - systemd units pass `systemd-analyze verify` (where available) and a structural check;
 #   - the Dockerfile's runtime packages provide every shared library the binary needs;
 #   - shell scripts pass `bash -n`;
+#   - deploy/README.md's table of GTL_* variables is what scripts/gen-config-table makes of --help;
 #   - launch-ssh.sh starts a coordinator and workers whose guide equals a direct loopback run.
 # Usage: scripts/check-deploy.sh [path/to/gtl]   (default .build/release/gtl, else .build/debug/gtl)
 set -euo pipefail
@@ -234,6 +235,10 @@ sed 's/^/check-deploy: /' "$work/static.out"
 echo "check-deploy: $passed static checks passed, $failed failed"
 ok() { echo "check-deploy: ok: $*"; passed=$((passed + 1)); }
 bad() { echo "check-deploy: FAIL: $*"; failed=$((failed + 1)); }
+
+# --- deploy/README.md's flag <-> GTL_* table is the one `gtl --help` gives today.
+if out=$(scripts/gen-config-table "$gtl" --check 2>&1); then ok "deploy/README.md lists every flag's GTL_* variable (scripts/gen-config-table)"
+else bad "$out"; fi
 
 # --- systemd-analyze verify, with ExecStart pointing at the built binary.
 if command -v systemd-analyze >/dev/null; then
