@@ -13,6 +13,36 @@ final class JournalTests: XCTestCase {
     func testCRC32CCheckValue() {
         XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
         XCTAssertEqual(CRC32C.checksum([UInt8]()), 0)
+        // RFC 3720 (iSCSI), B.4: 32 bytes of zeros, of ones, ascending and descending.
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)), 0x62A8_AB43)
+        XCTAssertEqual(CRC32C.checksum((0 ..< 32).map { UInt8($0) }), 0x46DD_794E)
+        XCTAssertEqual(CRC32C.checksum((0 ..< 32).reversed().map { UInt8($0) }), 0x113F_DB5C)
+    }
+
+    func testEightBytesAtATimeAgreesWithTheBytewiseDefinitionAtEveryLengthAndOffset() {
+        func reference(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                crc ^= UInt32(b)
+                for _ in 0 ..< 8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        var x: UInt32 = 12345
+        let data = (0 ..< 300).map { _ -> UInt8 in x = x &* 1_103_515_245 &+ 12345; return UInt8(truncatingIfNeeded: x >> 16) }
+        for start in 0 ..< 9 {
+            for length in 0 ..< 70 {
+                let slice = data[start ..< start + length]   // unaligned starts exercise the loads
+                XCTAssertEqual(CRC32C.checksum(slice), reference(Array(slice)), "start \(start), length \(length)")
+            }
+        }
+        XCTAssertEqual(CRC32C.checksum(data), reference(data))
+    }
+
+    func testAResultRecordFromTheReceivedEnvelopeEqualsOneFromTheDecodedResult() {
+        let r = result(task: 7, incarnation: 3)
+        XCTAssertEqual(Journal.resultRecord(taskID: 7, envelope: WireMessage.result(r).encoded()), Journal.resultRecord(r))
     }
 
     func testRoundTrip() {

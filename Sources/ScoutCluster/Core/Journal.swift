@@ -42,9 +42,17 @@ public enum Journal {
 
     /// The framed record for one recorded result, to append after the header.
     public static func resultRecord(_ result: ScoutWire.ScoutResult) -> [UInt8] {
+        resultRecord(taskID: result.taskID, envelope: WireMessage.result(result).encoded())
+    }
+
+    /// The framed record for a result from the envelope bytes it arrived in (already decoded and
+    /// checked), so the coordinator journals a model-sized result without encoding it again;
+    /// replay decodes the envelope, so any valid encoding of the result reads back the same.
+    public static func resultRecord<C: Collection>(taskID: UInt64, envelope: C) -> [UInt8] where C.Element == UInt8 {
         var payload: [UInt8] = [resultKind]
-        appendU64(result.taskID, to: &payload)
-        payload += WireMessage.result(result).encoded()
+        payload.reserveCapacity(9 + envelope.count)
+        appendU64(taskID, to: &payload)
+        payload += envelope
         return frame(payload)
     }
 

@@ -127,6 +127,11 @@ public final class CoordinatorService {
         var outcome: CoordinatorOutcome? = nil
         var failure: String? = nil
         let parameterCount = reducer.layout.totalCount
+        // The bytes of the message being handled, so a result is journalled as it arrived.
+        var envelope: [UInt8]? = nil
+        // The end of a round, computed off the poll thread; meanwhile the shell heartbeats.
+        var finishing: BackgroundFinish? = nil
+        var lastFinishBeat = now(), finishBeats: UInt64 = 0
 
         func send(_ peer: PeerID, _ message: WireMessage) throws {
             message.encode(into: &sendBuffer)
@@ -145,7 +150,7 @@ public final class CoordinatorService {
                     try send(peer, .snapshotChunk(SnapshotChunk(snapshotHash: hash, offset: offset, totalSize: UInt64(snapshot.count),
                                                                 data: Array(snapshot[start..<end]))))
                 case let .record(result):
-                    try journal.append(Journal.resultRecord(result))
+                    try journal.append(envelope.map { Journal.resultRecord(taskID: result.taskID, envelope: $0) } ?? Journal.resultRecord(result))
                     try reducer.add(try ResultConversion.fromWire(result))
                 case let .workerJoined(peer, inc):
                     settings.log.event("join", "worker \(peer) joined (incarnation \(String(inc, radix: 16)))", ["worker": "\(peer)"])
@@ -156,28 +161,10 @@ public final class CoordinatorService {
                 case let .requeued(task, reason):
                     settings.log.event("requeue", "scout \(task) requeued: \(reason)", ["task": String(task)])
                 case .finished:
-                    if var m = monitor, !stoppedEarly {
-                        let done = Int(core.status.recorded)
-                        let decision = m.observe(guide: try reducer.guide(job.guide), scouts: done)
-                        monitor = m
-                        let point = m.trace.last!
-                        settings.log.event("round", "\(done) scouts: relative change \(point.relativeChange.map { String(format: "%.4f", $0) } ?? "-"), rank correlation \(point.rankCorrelation.map { String(format: "%.4f", $0) } ?? "-")")
-                        if case let .extend(by) = decision {
-                            try execute(core.handle(.extend(by: by)))
-                            continue
-                        }
-                    }
                     try journal.sync()
-                    let means = try reducer.means()
-                    let guide = try pipeline.guide(means: means, layout: reducer.layout)
-                    try outputs.writeGuide(guide, means: means, meansLayout: reducer.layout, pipeline: pipeline, scouts: reducer.count)
-                    for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: "all \(reducer.count) scouts reduced", success: true))) }
-                    let report = monitor.map(ConvergenceReport.init)
-                    if let r = report {
-                        settings.log.event("converged", r.converged ? "guide converged after \(r.scouts) scouts" : "stopped at the cap of \(r.scouts) scouts without converging")
-                    }
-                    outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated, convergence: report,
-                                        scoutLoss: reducer.scoutLosses)
+                    finishing = BackgroundFinish(BackgroundFinish.work(
+                        reducer: reducer, monitor: stoppedEarly ? nil : monitor, scouts: Int(core.status.recorded),
+                        pipeline: pipeline, outputs: outputs))
                 case let .failed(reason):
                     for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: reason, success: false))) }
                     failure = reason
@@ -206,6 +193,35 @@ public final class CoordinatorService {
             } catch {
                 return .error(ErrorReport(code: ClusterErrorCode.taskFailed.rawValue, message: "invalid result: \(error)", taskID: r.taskID))
             }
+        }
+
+        /// Applies what the round's end decided: more scouts, or the job is over.
+        func endRound(_ result: BackgroundFinish.Outcome) throws {
+            switch result {
+            case let .failed(error):
+                throw error
+            case let .extend(by, m):
+                monitor = m
+                logRound(m)
+                try execute(core.handle(.extend(by: by)))
+            case let .done(guide, m):
+                if let m {
+                    if m.trace.count > (monitor?.trace.count ?? 0) { logRound(m) }
+                    monitor = m
+                }
+                for p in peers.sorted() { try send(p, .jobOver(JobOver(jobID: jobID, reason: "all \(reducer.count) scouts reduced", success: true))) }
+                let report = monitor.map(ConvergenceReport.init)
+                if let r = report {
+                    settings.log.event("converged", r.converged ? "guide converged after \(r.scouts) scouts" : "stopped at the cap of \(r.scouts) scouts without converging")
+                }
+                outcome = .finished(base: base, guide: guide, scouts: reducer.count, saturated: reducer.saturated, convergence: report,
+                                    scoutLoss: reducer.scoutLosses)
+            }
+        }
+
+        func logRound(_ m: ConvergenceMonitor) {
+            guard let point = m.trace.last else { return }
+            settings.log.event("round", "\(point.scouts) scouts: relative change \(point.relativeChange.map { String(format: "%.4f", $0) } ?? "-"), rank correlation \(point.rankCorrelation.map { String(format: "%.4f", $0) } ?? "-")")
         }
 
         if completed.count >= total { try execute([.finished]) }
@@ -238,13 +254,25 @@ public final class CoordinatorService {
                     } catch {
                         event = .malformed(from: peer, reason: "\(error)", now: now())
                     }
+                    envelope = payload
+                    defer { envelope = nil }   // before the next receive reuses `payload`: no copy
                     try execute(core.handle(event))
                     changed = true
                     if outcome != nil || failure != nil { break }
                 }
             }
             let t = now()
-            if t - lastTick >= .milliseconds(100) {
+            if let f = finishing {
+                if let result = f.result {
+                    finishing = nil
+                    try endRound(result)
+                } else if t - lastFinishBeat >= settings.heartbeat {
+                    // The core is finished and silent; keep the workers sure the coordinator lives.
+                    lastFinishBeat = t
+                    finishBeats += 1
+                    for p in peers.sorted() { try send(p, .heartbeat(Heartbeat(incarnation: core.config.incarnation, sequence: finishBeats))) }
+                }
+            } else if t - lastTick >= .milliseconds(100) {
                 try execute(core.handle(.tick(now: t)))
                 lastTick = t
                 // `gtl extend` writes the control file; apply a raised scout count while running.
