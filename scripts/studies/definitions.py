@@ -231,6 +231,9 @@ def _unsupervised() -> Study:
          Variant("denoise", split("--objective denoise --clusters 5"),
                  note="a denoising autoencoder (the MLP's body as encoder, masking noise 25 %) pre-trained on 0-4; "
                       "each scout reconstructs 2 of 5 k-means clusters; downstream arms get a fresh head"),
+         Variant("denoise-path", split("--objective denoise --clusters 5 --statistic path"),
+                 note="denoise with the path-length statistic (the best statistic of guide-choices): "
+                      "the most favourable combination for GTL found here"),
          Variant("kmeans-k10", ["--objective", "kmeans", "--clusters", "10", "--layers", h10],
                  note="10 k-means clusters; the head widened to 10 outputs (changes the base)"),
          Variant("supervised-h10", ["--layers", h10],
@@ -240,7 +243,7 @@ def _unsupervised() -> Study:
         "Does GTL still help when pre-training and scouting never see a label (k-means pseudo-classes, or a "
         "denoising autoencoder whose scouts reconstruct k of the clusters), "
         "with supervised few-shot episodes downstream?",
-        v, plots=["arm-bars", "diff-bars", "guide-hist"], guide_histograms=["default", "kmeans", "denoise", "kmeans-k10"])
+        v, plots=["arm-bars", "diff-bars", "guide-hist"], guide_histograms=["default", "kmeans", "denoise", "denoise-path"])
 
 
 def _architectures() -> Study:
@@ -299,7 +302,10 @@ def _guide_choices() -> Study:
     v += [Variant(s, split(f"--statistic {s}"), True, note=f"statistic: {s}") for s in ("absolute", "path", "fisher")]
     v += [Variant("norm-model", split("--normalization model"), True, note="min-max over the whole model (the paper's text)")]
     v += [Variant(f"focus-{f}", split(f"--focus {f}"), True, note=f"focus {f}") for f in ("raw", "shift", "max")]
-    v += [Variant("freeze-top-0.1", split("--freeze-top 0.1"), True, note="top 10 % per tensor set to 1, the rest 0"),
+    v += [Variant("freeze-top-0.01", split("--freeze-top 0.01"), True,
+                  note="the library's \"temperature\" freezing: top 1 % per tensor set to 1, the rest 0"),
+          Variant("freeze-top-0.1", split("--freeze-top 0.1"), True, note="top 10 % per tensor set to 1, the rest 0"),
+          Variant("affine-2-0.1", split("--affine 2,0.1"), True, note="the library's affine map: max(0, 2g - 0.1)"),
           Variant("sparsify-0.01", split("--sparsify-below 0.01"), True, note="guide values below 0.01 set to 0")]
     return Study(
         "guide-choices", "Guide choices: statistic, normalisation and adjustments",
