@@ -66,15 +66,23 @@ struct CoordinatorCommand: Command {
         let service = try CoordinatorService(pipeline: try Pipeline(job: job), settings: settings)
         var bar = ProgressDisplay("scouts", total: job.scouts)
         var lastJSON = DispatchTime.now().uptimeNanoseconds
+        var first: (time: UInt64, recorded: UInt64)? = nil   // rate counts this run's scouts, not journalled ones
         let outcome = try service.run(stop: stop, progress: { status in
             if settings.log.format == .json {
                 // Batch logs get a structured progress event at most every 5 s (and at the end).
                 let now = DispatchTime.now().uptimeNanoseconds
+                let start = first ?? (now, status.recorded)
+                first = start
                 guard now - lastJSON > 5_000_000_000 || status.recorded == status.total else { return }
                 lastJSON = now
-                settings.log.event("progress", "\(status.recorded)/\(status.total) scouts", [
+                let seconds = Double(now - start.time) / 1e9, done = Double(status.recorded - min(status.recorded, start.recorded))
+                let rate = seconds > 0 ? done / seconds : 0
+                var fields = [
                     "recorded": String(status.recorded), "total": String(status.total), "in_flight": String(status.inFlight),
-                    "live_workers": String(status.liveWorkers), "suspect_workers": String(status.suspectWorkers)])
+                    "live_workers": String(status.liveWorkers), "suspect_workers": String(status.suspectWorkers),
+                    "rate_per_s": String(format: "%.3f", rate)]
+                if rate > 0 { fields["eta_s"] = String(format: "%.0f", Double(status.total - status.recorded) / rate) }
+                settings.log.event("progress", "\(status.recorded)/\(status.total) scouts", fields)
                 return
             }
             bar.total = Int(status.total)
