@@ -102,6 +102,15 @@ final class ClusterIntegrationTests: ProcessTestCase {
         XCTAssertTrue(log.contains("\"worker\":\"good-"), log)
         XCTAssertFalse(log.contains("\"worker\":\"stranger-"), log)
         XCTAssertFalse(log.contains("\"worker\":\"plain-"), log)
+        // The last JSON progress event: every scout, the rate of this run, nothing left to wait for.
+        let progress = log.split(separator: "\n").compactMap { line -> [String: String]? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: String]
+        }.filter { $0["event"] == "progress" }
+        let last = try XCTUnwrap(progress.last, log)
+        XCTAssertEqual(last["recorded"], "4")
+        XCTAssertEqual(last["total"], "4")
+        XCTAssertGreaterThan(Double(last["rate_per_s"] ?? "") ?? 0, 0, "\(last)")
+        XCTAssertEqual(last["eta_s"], "0")
         // A secret key readable by others is refused.
         let leaky = keys.appendingPathComponent("good.key")
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: leaky.path)
