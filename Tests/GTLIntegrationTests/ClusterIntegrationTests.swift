@@ -61,6 +61,14 @@ final class ClusterIntegrationTests: ProcessTestCase {
         kill(second.processIdentifier, SIGTERM)
         XCTAssertEqual(Gtl.wait(second, seconds: 20, "interrupted coordinator"), 3)
 
+        // A crash mid-append leaves a torn tail: cut the last record short. The next run reports
+        // it, keeps the valid prefix and redoes only that scout.
+        let journalURL = out.appendingPathComponent("journal.gtlj")
+        let whole = try Data(contentsOf: journalURL)
+        let beforeTear = Journal.scan([UInt8](whole)).records.count
+        try whole.prefix(whole.count - 7).write(to: journalURL)
+        XCTAssertEqual(Journal.scan([UInt8](try Data(contentsOf: journalURL))).records.count, beforeTear - 1)
+
         let third = try start(args + ["--resume"], log: dir.appendingPathComponent("c3.log"))
         XCTAssertEqual(Gtl.wait(third, seconds: 120, "resumed coordinator"), 0)
         XCTAssertEqual(Gtl.wait(worker, seconds: 10, "worker"), 0, "the worker reconnected to each new coordinator")
@@ -70,6 +78,7 @@ final class ClusterIntegrationTests: ProcessTestCase {
         XCTAssertEqual(scan.duplicatesSkipped, 0, "no journalled scout was redone")
         let log3 = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("c3.log").path)!, as: UTF8.self)
         XCTAssertTrue(log3.contains("resuming:"), log3)
+        XCTAssertTrue(log3.contains("kept \(beforeTear - 1) records"), log3)
         XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
     }
 

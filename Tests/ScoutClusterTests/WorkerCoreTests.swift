@@ -105,6 +105,25 @@ final class WorkerCoreTests: XCTestCase {
         XCTAssertEqual(sent(core.handle(.message(.task(task), now: .seconds(2)))), [.result(r)])
     }
 
+    func testATaskFinishedForAnEarlierCoordinatorIsRunAgainNotIgnored() {
+        // Tasks 7 then 8 finished; the coordinator is killed before journalling 7, and its successor
+        // (attempts start at 1 again) assigns 7 with the attempt the worker already finished.
+        var core = WorkerCore(config: config(cached: [testSnapshotHash]))
+        _ = core.handle(.connected(now: .zero))
+        let seven = TaskAssignment(jobID: "job-1", taskID: 7, attempt: 1, snapshotHash: testSnapshotHash,
+                                   snapshotSize: UInt64(testSnapshot.count), jobSpec: [])
+        let eight = TaskAssignment(jobID: "job-1", taskID: 8, attempt: 1, snapshotHash: testSnapshotHash,
+                                   snapshotSize: UInt64(testSnapshot.count), jobSpec: [])
+        for (i, t) in [seven, eight].enumerated() {
+            XCTAssertEqual(core.handle(.message(.task(t), now: .seconds(Double(i)))), [.train(t)])
+            _ = core.handle(.trainingFinished(result(task: t.taskID, incarnation: 0, attempt: 0, job: ""), now: .seconds(Double(i) + 0.5)))
+        }
+        _ = core.handle(.connected(now: .seconds(3)))   // the new coordinator
+        let again = core.handle(.message(.task(seven), now: .seconds(3)))
+        XCTAssertTrue(again.contains(.train(seven)), "\(again)")
+        XCTAssertEqual(core.activity, .training(taskID: 7))
+    }
+
     func testTrainingFailureIsReportedAndTheWorkerAsksForMore() {
         var core = WorkerCore(config: config(cached: [testSnapshotHash]))
         _ = core.handle(.connected(now: .zero))

@@ -13,7 +13,9 @@ import ScoutWire
 /// - A task whose snapshot is cached is trained at once; otherwise the snapshot is fetched in
 ///   credit windows, in order, and verified by the shell before training.
 /// - A duplicate assignment is ignored; a re-sent assignment for the task it just finished is
-///   answered by re-sending that result (the first copy may have been lost).
+///   answered by re-sending that result (the first copy may have been lost). An assignment of a
+///   task finished earlier is run again: a restarted coordinator numbers attempts afresh and may
+///   have lost that result, and ignoring it would stall the job.
 public struct WorkerCore: Sendable {
     /// The identity and timing this core was built with.
     public let config: WorkerConfig
@@ -158,14 +160,17 @@ public struct WorkerCore: Sendable {
             out.append(.log("ignored a repeated assignment of task \(task.taskID) attempt \(task.attempt)"))
             return
         }
-        if finished.contains(key) {
-            if let last = lastResult, TaskKey(last) == key {
-                out.append(.log("task \(task.taskID) attempt \(task.attempt) re-sent: re-sending its result"))
-                out.append(.send(.result(last)))
-            } else {
-                out.append(.log("ignored an assignment of task \(task.taskID) attempt \(task.attempt), already finished"))
-            }
+        if let last = lastResult, TaskKey(last) == key {
+            out.append(.log("task \(task.taskID) attempt \(task.attempt) re-sent: re-sending its result"))
+            out.append(.send(.result(last)))
             return
+        }
+        if finished.contains(key) {
+            // Finished before, but not the result just sent: a restarted coordinator that lost
+            // that result (attempt numbers start again at 1 in each coordinator process).
+            // Ignoring it would leave the job waiting for this task forever; a scout is a pure
+            // function of its index, so running it again gives the same result.
+            out.append(.log("task \(task.taskID) attempt \(task.attempt) was finished before, for an earlier coordinator: running it again"))
         }
         guard activity == .idle else {
             let busyWith = current.map { "task \($0.taskID)" } ?? "another task"
