@@ -23,6 +23,26 @@ final class ClusterIntegrationTests: ProcessTestCase {
             for w in ws { XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0, "workers exit 0 when the job is over") }
             XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), reference.map(\.bitPattern), "\(workers) workers")
         }
+        // The files themselves, byte for byte: the coordinator's, `gtl run` in process and with one worker.
+        var quick = job
+        quick.evaluation.testEpisodes = 2
+        quick.evaluation.validationEpisodes = 1
+        quick.evaluation.shots = [1]
+        quick.evaluation.learningRates = [0.1]
+        quick.evaluation.stepCounts = [5]
+        let quickDir = dir.appendingPathComponent("quick")
+        try FileManager.default.createDirectory(at: quickDir, withIntermediateDirectories: true)
+        let quickFile = try writeJob(quick, in: quickDir)
+        for workers in [0, 1] {
+            let out = dir.appendingPathComponent("run\(workers)")
+            let run = try start(["run", "--job", quickFile, "--workers", String(workers), "--out", out.path], log: dir.appendingPathComponent("run\(workers).log"))
+            XCTAssertEqual(Gtl.wait(run, seconds: 120, "gtl run --workers \(workers)"), 0)
+            for file in ["guide.safetensors", "base.safetensors", "scout-means.safetensors"] {
+                XCTAssertEqual(FileManager.default.contents(atPath: out.appendingPathComponent(file).path),
+                               FileManager.default.contents(atPath: dir.appendingPathComponent("out1").appendingPathComponent(file).path),
+                               "gtl run --workers \(workers): \(file) is the coordinator's, byte for byte")
+            }
+        }
     }
 
     func testKillingAWorkerMidTaskLosesNothing() throws {
