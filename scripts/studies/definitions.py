@@ -301,6 +301,11 @@ def _guide_choices() -> Study:
     v = [Variant("default", note="squared displacement, min-max per tensor")]
     v += [Variant(s, split(f"--statistic {s}"), True, note=f"statistic: {s}") for s in ("absolute", "path", "fisher")]
     v += [Variant("norm-model", split("--normalization model"), True, note="min-max over the whole model (the paper's text)")]
+    # Protocol check: in the quick grid GTL's chosen learning rate and step count sit at the top
+    # ends (0.3, 320 steps). A wider grid, every arm, tells whether GTL was only starved of steps.
+    v += [Variant("wide-grid", split("--learning-rates 0.001,0.003,0.01,0.03,0.1,0.3,1,3 "
+                                     "--step-counts 10,20,40,80,160,320,640,1280"),
+                  note="protocol check, all arms: learning rates 0.001-3 and up to 1,280 steps")]
     v += [Variant(f"focus-{f}", split(f"--focus {f}"), True, note=f"focus {f}") for f in ("raw", "shift", "max")]
     v += [Variant("freeze-top-0.01", split("--freeze-top 0.01"), True,
                   note="the library's \"temperature\" freezing: top 1 % per tensor set to 1, the rest 0"),
