@@ -236,7 +236,9 @@ public final class CoordinatorService {
                 return .interrupted(signal: stop.signal, recorded: Int(s.recorded), total: Int(s.total))
             }
             var changed = false
-            if try router.waitReadable(timeoutMs: 50) {
+            // While the round's end runs in the background, look for its outcome every 2 ms
+            // rather than 50: the job's last step should not wait on an idle socket.
+            if try router.waitReadable(timeoutMs: finishing == nil ? 50 : 2) {
                 // Drain what is queued (bounded, so ticks and heartbeats keep their pace).
                 for _ in 0..<256 {
                     let status = try router.receiveFromPeer(peer: &peerBuffer, payload: &payload, dontWait: true)
