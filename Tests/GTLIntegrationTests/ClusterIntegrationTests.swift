@@ -24,12 +24,7 @@ final class ClusterIntegrationTests: ProcessTestCase {
             XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), reference.map(\.bitPattern), "\(workers) workers")
         }
         // The files themselves, byte for byte: the coordinator's, `gtl run` in process and with one worker.
-        var quick = job
-        quick.evaluation.testEpisodes = 2
-        quick.evaluation.validationEpisodes = 1
-        quick.evaluation.shots = [1]
-        quick.evaluation.learningRates = [0.1]
-        quick.evaluation.stepCounts = [5]
+        let quick = withMinimalEvaluation(job, testEpisodes: 2)
         let quickDir = dir.appendingPathComponent("quick")
         try FileManager.default.createDirectory(at: quickDir, withIntermediateDirectories: true)
         let quickFile = try writeJob(quick, in: quickDir)
@@ -272,12 +267,7 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
     /// scouts in this process: the output folder, the pipeline, the pre-trained scouted network and
     /// the in-process reducer, to compare with what the processes wrote.
     private func runOnTwoWorkersAndInProcess(_ job: JobConfig, name: String) throws -> (URL, Pipeline, Network, GuideReducer) {
-        var job = job
-        job.evaluation.testEpisodes = 4
-        job.evaluation.validationEpisodes = 2
-        job.evaluation.shots = [1]
-        job.evaluation.learningRates = [0.1]
-        job.evaluation.stepCounts = [5]
+        let job = withMinimalEvaluation(job, testEpisodes: 4)
         let dir = Gtl.tempDir(name), out = dir.appendingPathComponent("out")
         let jobFile = try writeJob(job, in: dir)
         let run = try start(["run", "--job", jobFile, "--workers", "2", "--threads", "1", "--out", out.path], log: dir.appendingPathComponent("run.log"))

@@ -84,6 +84,18 @@ func clusterJob(scouts: Int = 16, scoutSteps: Int = 300) -> JobConfig {
 }
 
 /// Writes `job` to a file for `--job`.
+/// `job` with the cheapest evaluation that still reports every arm: one shot setting, one
+/// learning rate, one step count, `testEpisodes` test and half as many validation episodes.
+func withMinimalEvaluation(_ job: JobConfig, testEpisodes: Int) -> JobConfig {
+    var job = job
+    job.evaluation.testEpisodes = testEpisodes
+    job.evaluation.validationEpisodes = max(1, testEpisodes / 2)
+    job.evaluation.shots = [1]
+    job.evaluation.learningRates = [0.1]
+    job.evaluation.stepCounts = [5]
+    return job
+}
+
 func writeJob(_ job: JobConfig, in dir: URL) throws -> String {
     let url = dir.appendingPathComponent("job.json")
     try AtomicFile.write(try job.encoded(), to: url)
