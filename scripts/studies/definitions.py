@@ -287,12 +287,12 @@ def _genes(cli_flags: Optional[str]) -> Study:
                       "each scout reconstructs the profiles of 2 k-means clusters; downstream arms get a fresh head")]
     # Quick size: the 2,000-input MLP makes each fine-tuning step ~20x a digits step, and with the
     # digits grid most arms chose its smallest learning rate (0.003), so the grid here starts at
-    # 0.001 and the episode counts are halved (the test pools hold only ~9 profiles per class).
+    # 0.001 and the validation episodes are halved (the test pools hold only ~9 profiles per class).
     st = Study("genes", "Gene expression (the RNA-seq setting of the GTL follow-up)",
                f"Does GTL help few-shot classification of gene-expression profiles? Data flags from {source}.",
                v, common_flags=common, plots=["arm-bars", "diff-bars", "guide-hist"],
                guide_histograms=["supervised", "kmeans", "denoise"], skip_reason=skip,
-               quick_eval=("--episodes 100 --validation-episodes 20 "
+               quick_eval=("--episodes 200 --validation-episodes 20 "
                            "--learning-rates 0.001,0.003,0.01,0.03,0.1,0.3 --step-counts 10,20,40,80,160,320"))
     return st
 
