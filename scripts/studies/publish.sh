@@ -15,10 +15,12 @@ for s in scout-design unsupervised architectures genes guide-choices; do
   rm -rf "${dest:?}/$s"; mkdir -p "$dest/$s"
   cp "$src/summary.md" "$src/summary.csv" "$src/results.csv" "$src/command.txt" "$src"/*.png "$dest/$s/"
   python3 - "$src" "$dest/$s/reports.jsonl.gz" <<'PY'
-import glob, gzip, json, os, sys
+import glob, gzip, io, json, os, sys
 src, out = sys.argv[1], sys.argv[2]
 n = 0
-with gzip.open(out, "wt") as f:
+# mtime=0 and no file name in the gzip header: the same reports give the same bytes.
+with open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as z, \
+        io.TextIOWrapper(z, encoding="utf-8") as f:
     for p in sorted(glob.glob(os.path.join(src, "*", "seed-*", "report.json"))):
         variant, seed = p.split(os.sep)[-3], p.split(os.sep)[-2]
         with open(p) as r:
