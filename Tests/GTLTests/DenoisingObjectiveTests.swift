@@ -100,6 +100,14 @@ final class DenoisingObjectiveTests: XCTestCase {
         }
     }
 
+    func testAJobFileWithAnUnusableCorruptionIsRefusedNamingIt() throws {
+        var job = denoiseJob()
+        job.unsupervised!.corruption = .masking(rate: 1.5)   // what a hand-edited job file can hold
+        XCTAssertThrowsError(try Pipeline(job: job)) { XCTAssertTrue("\($0)".contains("masking:1.5 is out of range"), "\($0)") }
+        job.unsupervised = UnsupervisedObjective(method: .kmeans, clusters: 4, corruption: .gaussian(standardDeviation: 0.1))
+        XCTAssertThrowsError(try Pipeline(job: job)) { XCTAssertTrue("\($0)".contains("applies only to the denoise objective"), "\($0)") }
+    }
+
     func testTheJobFileOfAKMeansJobIsUnchangedByTheNewFields() throws {
         // Journals bind a job by the hash of its JSON: an older k-means job must encode as before.
         var job = tinyJob()

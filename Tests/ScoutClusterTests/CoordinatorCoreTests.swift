@@ -260,6 +260,21 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(beats(1.1), [PeerID("a"), PeerID("b")])
     }
 
+    func testAFinishedCoreKeepsHeartbeatingButDecidesNothingMore() throws {
+        // While the shell computes and writes the guide, workers must still hear the coordinator.
+        var core = try CoordinatorCore(config: testConfig(tasks: 1))
+        _ = core.receive(hello(1), from: "a")
+        XCTAssertTrue(core.receive(.result(result(task: 0, incarnation: 1)), from: "a").finished)
+        var beats = 0
+        for t in stride(from: 0.5, through: 30, by: 0.5) {   // silent for far longer than deadAfter
+            let d = core.handle(.tick(now: .seconds(t)))
+            XCTAssertTrue(d.allSatisfy { if case .send(_, .heartbeat) = $0 { return true } else { return false } }, "\(d)")
+            beats += d.count
+        }
+        XCTAssertEqual(beats, 30, "one heartbeat per interval, and the silent worker is never declared dead")
+        XCTAssertEqual(core.status.liveWorkers, 1)
+    }
+
     func testInvalidConfigurationIsRefused() {
         var bad = testConfig()
         bad.deadAfter = 2

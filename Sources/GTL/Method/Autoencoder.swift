@@ -25,13 +25,8 @@ public enum Autoencoder {
     /// The downstream base: `fresh` (the classifier as initialised from the job seed) with every
     /// tensor that `autoencoder` has under the same name and shape copied from it — the encoder.
     public static func classifier(from autoencoder: Network, fresh: Network) throws -> Network {
-        var values = fresh.parameters
-        for s in fresh.layout.specs {
-            guard let source = autoencoder.layout.spec(named: s.name), source.shape == s.shape else { continue }
-            values.replaceSubrange(s.range, with: autoencoder.parameters[source.range])
-        }
         var network = fresh
-        try network.setParameters(values)
+        try network.setParameters(overlay(autoencoder.parameters, autoencoder.layout, onto: fresh.parameters, fresh.layout))
         return network
     }
 
@@ -40,10 +35,16 @@ public enum Autoencoder {
     /// nor freezes them — nothing was learnt about how they should move.
     public static func classifierGuide(_ guide: [Float], autoencoder: ParameterLayout, classifier: ParameterLayout) -> [Float] {
         precondition(guide.count == autoencoder.totalCount, "\(guide.count) guide values for \(autoencoder.totalCount) parameters")
-        var out = [Float](repeating: 1, count: classifier.totalCount)
-        for s in classifier.specs {
-            guard let source = autoencoder.spec(named: s.name), source.shape == s.shape else { continue }
-            out.replaceSubrange(s.range, with: guide[source.range])
+        return overlay(guide, autoencoder, onto: [Float](repeating: 1, count: classifier.totalCount), classifier)
+    }
+
+    /// `target` with every tensor that `source` has under the same name and shape copied in.
+    private static func overlay(_ source: [Float], _ sourceLayout: ParameterLayout,
+                                onto target: [Float], _ targetLayout: ParameterLayout) -> [Float] {
+        var out = target
+        for s in targetLayout.specs {
+            guard let from = sourceLayout.spec(named: s.name), from.shape == s.shape else { continue }
+            out.replaceSubrange(s.range, with: source[from.range])
         }
         return out
     }

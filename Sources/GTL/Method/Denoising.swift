@@ -20,15 +20,27 @@ public struct Denoising: Sendable, Equatable, Codable {
             }
         }
 
+        /// Whether the parameter is in range: a masking rate in 0 ..< 1, a positive finite SD.
+        /// (A job file can hold any number; the flag parser and job validation both ask this.)
+        public var isValid: Bool {
+            switch self {
+            case .masking(let rate): return rate >= 0 && rate < 1
+            case .gaussian(let sd): return sd > 0 && sd.isFinite
+            }
+        }
+
         /// Parses `masking:RATE` (0 ≤ RATE < 1) or `gaussian:SD` (SD > 0); nil when malformed.
         public init?(text: String) {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let v = Float(parts[1]), v.isFinite else { return nil }
+            guard parts.count == 2, let v = Float(parts[1]) else { return nil }
+            let parsed: Corruption
             switch parts[0] {
-            case "masking" where v >= 0 && v < 1: self = .masking(rate: v)
-            case "gaussian" where v > 0: self = .gaussian(standardDeviation: v)
+            case "masking": parsed = .masking(rate: v)
+            case "gaussian": parsed = .gaussian(standardDeviation: v)
             default: return nil
             }
+            guard parsed.isValid else { return nil }
+            self = parsed
         }
     }
 

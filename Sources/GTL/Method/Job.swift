@@ -101,14 +101,20 @@ public struct JobConfig: Sendable, Equatable, Codable {
             throw GTLError("a class is listed twice")
         }
         // An autoencoder's head is fresh downstream: only the episodes' classes land on it.
-        let trainedOnHead = unsupervised?.denoising == nil ? trainingClassCount : 0
-        guard head >= trainedOnHead, head >= evaluation.ways else {
-            throw GTLError("the head has \(head) outputs; it needs at least \(max(trainedOnHead, evaluation.ways)) "
-                           + (unsupervised == nil ? "(pre-training classes and ways)" : trainedOnHead == 0 ? "(ways)" : "(clusters and ways)"))
+        let needed: Int, why: String
+        switch unsupervised {
+        case nil: (needed, why) = (max(trainingClassCount, evaluation.ways), "(pre-training classes and ways)")
+        case let u? where u.denoising != nil: (needed, why) = (evaluation.ways, "(ways)")
+        default: (needed, why) = (max(trainingClassCount, evaluation.ways), "(clusters and ways)")
         }
+        guard head >= needed else { throw GTLError("the head has \(head) outputs; it needs at least \(needed) \(why)") }
         if let u = unsupervised {
             guard u.clusters >= 2, u.maxIterations >= 1 else {
                 throw GTLError("--clusters must be at least 2 (and k-means needs at least one iteration), got \(u.clusters)")
+            }
+            if let c = u.corruption {
+                guard u.method == .denoise else { throw GTLError("a corruption (\(c.text)) applies only to the denoise objective, not \(u.method.rawValue)") }
+                guard c.isValid else { throw GTLError("corruption \(c.text) is out of range (masking rate in 0 ..< 1, gaussian SD > 0)") }
             }
             guard classesPerScout <= u.clusters else {
                 throw GTLError("classes per scout (\(classesPerScout)) exceeds the \(u.clusters) clusters scouts draw from")

@@ -98,14 +98,17 @@ public struct Pipeline: Sendable {
         return ReconstructionTrainer.meanSquaredError(&n, on: reconstructionTask)
     }
 
+    /// Indices of every sample of the training classes, ascending.
+    private var pretrainingIndices: [Int] { trainingClasses.flatMap { training.indices(ofClasses: [$0]) }.sorted() }
+
     /// Every pre-training sample as its own reconstruction target.
     private var reconstructionTask: ReconstructionTask {
-        ReconstructionTask(reconstructing: training.subset(trainingClasses.flatMap { training.indices(ofClasses: [$0]) }.sorted()))
+        ReconstructionTask(reconstructing: training.subset(pretrainingIndices))
     }
 
     /// Every sample of the training classes, labelled with its head position.
     private var pretrainingTask: Task {
-        let indices = trainingClasses.flatMap { training.indices(ofClasses: [$0]) }.sorted()
+        let indices = pretrainingIndices
         let mapping = Dictionary(uniqueKeysWithValues: trainingClasses.enumerated().map { ($1, Int32($0)) })
         return Task(training, indices: indices, mapping: mapping)
     }

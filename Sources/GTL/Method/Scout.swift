@@ -27,17 +27,10 @@ public enum Scout {
     /// never move (the reference implementation's aliasing bug cannot happen here).
     public static func run(base: Network, data: Dataset, subproblem: Subproblem, settings: TrainSettings,
                            statistics: [TrajectoryStatistic]) -> ScoutResult {
-        var network = base
-        var recorder = TrajectoryRecorder(base: base.parameters, statistics: statistics)
-        var rng = RandomGenerator(seed: subproblem.seed)
         let task = Task(data, indices: subproblem.samples, mapping: subproblem.mapping)
-        Trainer.train(&network, on: task, settings: settings, rng: &rng) { _, net in
-            recorder.record(parameters: net.parameters, gradients: net.gradients)
-        }
-        let stats = recorder.finish(parameters: network.parameters)
-        let loss = Float(Trainer.measure(&network, on: task, classes: subproblem.classes.count).loss)
-        return ScoutResult(index: subproblem.index, statistics: Dictionary(uniqueKeysWithValues: stats),
-                           finalLoss: loss, steps: settings.steps)
+        return recording(base: base, subproblem: subproblem, settings: settings, statistics: statistics) { net, rng, afterStep in
+            Trainer.train(&net, on: task, settings: settings, rng: &rng, afterStep: afterStep)
+        } loss: { Trainer.measure(&$0, on: task, classes: subproblem.classes.count).loss }
     }
 
     /// Runs scout `subproblem` of a denoising autoencoder: the same copy-train-record loop, with
@@ -45,16 +38,23 @@ public enum Scout {
     /// labels; its loss is the clean reconstruction error on those samples after training.
     public static func runReconstruction(base: Network, data: Dataset, subproblem: Subproblem, settings: TrainSettings,
                                          denoising: Denoising, statistics: [TrajectoryStatistic]) -> ScoutResult {
+        let task = ReconstructionTask(reconstructing: data.subset(subproblem.samples))
+        return recording(base: base, subproblem: subproblem, settings: settings, statistics: statistics) { net, rng, afterStep in
+            ReconstructionTrainer.train(&net, on: task, settings: settings, denoising: denoising, rng: &rng, afterStep: afterStep)
+        } loss: { ReconstructionTrainer.meanSquaredError(&$0, on: task) }
+    }
+
+    /// The loop every scout shares: a copy of `base` trained by `train` from the subproblem's
+    /// seed, its statistics streamed after every step, and `loss` measured on it afterwards.
+    private static func recording(base: Network, subproblem: Subproblem, settings: TrainSettings, statistics: [TrajectoryStatistic],
+                                  train: (inout Network, inout RandomGenerator, (Int, Network) -> Void) -> Void,
+                                  loss: (inout Network) -> Double) -> ScoutResult {
         var network = base
         var recorder = TrajectoryRecorder(base: base.parameters, statistics: statistics)
         var rng = RandomGenerator(seed: subproblem.seed)
-        let task = ReconstructionTask(reconstructing: data.subset(subproblem.samples))
-        ReconstructionTrainer.train(&network, on: task, settings: settings, denoising: denoising, rng: &rng) { _, net in
-            recorder.record(parameters: net.parameters, gradients: net.gradients)
-        }
+        train(&network, &rng) { _, net in recorder.record(parameters: net.parameters, gradients: net.gradients) }
         let stats = recorder.finish(parameters: network.parameters)
-        let loss = Float(ReconstructionTrainer.meanSquaredError(&network, on: task))
         return ScoutResult(index: subproblem.index, statistics: Dictionary(uniqueKeysWithValues: stats),
-                           finalLoss: loss, steps: settings.steps)
+                           finalLoss: Float(loss(&network)), steps: settings.steps)
     }
 }

@@ -16,12 +16,16 @@ extension CoordinatorCore {
             }
         }
         guard phase == .running else { return }
-        if lastHeartbeat.map({ now - $0 >= interval }) ?? true {
-            lastHeartbeat = now
-            heartbeatSequence += 1
-            let beat = WireMessage.heartbeat(Heartbeat(incarnation: config.incarnation, sequence: heartbeatSequence))
-            for peer in workersInJoinOrder() { out.append(.send(to: peer, beat)) }
-        }
+        heartbeat(now: now, into: &out)
+    }
+
+    /// Sends every worker a heartbeat once an interval has passed since the last one.
+    mutating func heartbeat(now: Instant, into out: inout [CoordinatorDirective]) {
+        guard lastHeartbeat.map({ now - $0 >= config.heartbeatInterval }) ?? true else { return }
+        lastHeartbeat = now
+        heartbeatSequence += 1
+        let beat = WireMessage.heartbeat(Heartbeat(incarnation: config.incarnation, sequence: heartbeatSequence))
+        for peer in workersInJoinOrder() { out.append(.send(to: peer, beat)) }
     }
 
     /// Gives every idle, ready, non-suspect worker the lowest pending task, in join order.

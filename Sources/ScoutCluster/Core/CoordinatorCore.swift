@@ -68,9 +68,16 @@ public struct CoordinatorCore: Sendable {
     /// Applies one event and returns what the shell must do, in order. Once the job has
     /// failed, events are ignored and yield nothing; a finished job ignores everything but
     /// `.extend`, which reopens it (the shell decides after `.finished` whether more scouts are
-    /// needed, e.g. until the guide values converge).
+    /// needed, e.g. until the guide values converge), and `.tick`, which keeps heartbeating: the
+    /// workers are still connected while the shell computes and writes the guide, and one that
+    /// hears nothing for long takes the coordinator for dead and misses the job-over message.
     public mutating func handle(_ event: CoordinatorEvent) -> [CoordinatorDirective] {
         if phase == .finished, case let .extend(count) = event, count > 0 { phase = .running }
+        if phase == .finished, case let .tick(now) = event {
+            var out: [CoordinatorDirective] = []
+            heartbeat(now: now, into: &out)
+            return out
+        }
         guard phase == .running else { return [] }
         var out: [CoordinatorDirective] = []
         switch event {

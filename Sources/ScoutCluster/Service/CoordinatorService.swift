@@ -66,13 +66,14 @@ public final class CoordinatorService {
         let scoutedURL = outputs.scoutedURL(pipeline)
         if settings.resume, journalExists, FileManager.default.fileExists(atPath: scoutedURL.path),
            FileManager.default.fileExists(atPath: outputs.baseURL.path) {
-            for (url, expected) in [(scoutedURL, pipeline.scoutSpec), (outputs.baseURL, pipeline.spec)] {
-                let (_, spec, _) = try Network.load(from: url)
-                guard spec == expected else {
-                    throw ClusterError("\(url.path): its architecture \(spec) is not this job's \(expected)")
-                }
+            func load(_ url: URL, expecting expected: NetworkSpec) throws -> Network {
+                let (network, spec, _) = try Network.load(from: url)
+                guard spec == expected else { throw ClusterError("\(url.path): its architecture \(spec) is not this job's \(expected)") }
+                return network
             }
-            return (try Network.load(from: outputs.baseURL).network, try AtomicFile.read(scoutedURL))
+            let base = try load(outputs.baseURL, expecting: pipeline.spec)
+            if scoutedURL != outputs.baseURL { _ = try load(scoutedURL, expecting: pipeline.scoutSpec) }
+            return (base, try AtomicFile.read(scoutedURL))
         }
         if journalExists && !settings.resume {
             throw ClusterError("\(journalPath) exists: pass --resume to continue that job, or choose another --out")
@@ -129,9 +130,9 @@ public final class CoordinatorService {
         let parameterCount = reducer.layout.totalCount
         // The bytes of the message being handled, so a result is journalled as it arrived.
         var envelope: [UInt8]? = nil
-        // The end of a round, computed off the poll thread; meanwhile the shell heartbeats.
+        // The end of a round, computed off the poll thread while the loop goes on (and the
+        // finished core keeps heartbeating).
         var finishing: BackgroundFinish? = nil
-        var lastFinishBeat = now(), finishBeats: UInt64 = 0
 
         func send(_ peer: PeerID, _ message: WireMessage) throws {
             message.encode(into: &sendBuffer)
@@ -264,22 +265,17 @@ public final class CoordinatorService {
                 }
             }
             let t = now()
-            if let f = finishing {
-                if let result = f.result {
-                    finishing = nil
-                    try endRound(result)
-                } else if t - lastFinishBeat >= settings.heartbeat {
-                    // The core is finished and silent; keep the workers sure the coordinator lives.
-                    lastFinishBeat = t
-                    finishBeats += 1
-                    for p in peers.sorted() { try send(p, .heartbeat(Heartbeat(incarnation: core.config.incarnation, sequence: finishBeats))) }
-                }
-            } else if t - lastTick >= .milliseconds(100) {
+            if let result = finishing?.result {
+                finishing = nil
+                try endRound(result)
+            }
+            if t - lastTick >= .milliseconds(100) {
                 try execute(core.handle(.tick(now: t)))
                 lastTick = t
-                // `gtl extend` writes the control file; apply a raised scout count while running.
+                // `gtl extend` writes the control file; apply a raised scout count while running
+                // (not while a round's end is being computed: it decides the count then).
                 let stamp = ControlFile.stamp(in: settings.out)
-                if stamp != controlStamp, outcome == nil {
+                if stamp != controlStamp, outcome == nil, finishing == nil {
                     controlStamp = stamp
                     if let wanted = ControlFile.read(in: settings.out)?.scouts {
                         let current = Int(core.status.total)
