@@ -599,7 +599,7 @@ const ProtobufCMessageDescriptor gtl__wire__envelope__descriptor =
   (ProtobufCMessageInit) gtl__wire__envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gtl__wire__hello__field_descriptors[5] =
+static const ProtobufCFieldDescriptor gtl__wire__hello__field_descriptors[6] =
 {
   {
     "incarnation",
@@ -661,9 +661,22 @@ static const ProtobufCFieldDescriptor gtl__wire__hello__field_descriptors[5] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "capacity",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gtl__Wire__Hello, capacity),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gtl__wire__hello__field_indices_by_name[] = {
   3,   /* field[3] = cached_snapshots */
+  5,   /* field[5] = capacity */
   0,   /* field[0] = incarnation */
   4,   /* field[4] = ready */
   2,   /* field[2] = threads */
@@ -672,7 +685,7 @@ static const unsigned gtl__wire__hello__field_indices_by_name[] = {
 static const ProtobufCIntRange gtl__wire__hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor gtl__wire__hello__descriptor =
 {
@@ -682,7 +695,7 @@ const ProtobufCMessageDescriptor gtl__wire__hello__descriptor =
   "Gtl__Wire__Hello",
   "gtl.wire",
   sizeof(Gtl__Wire__Hello),
-  5,
+  6,
   gtl__wire__hello__field_descriptors,
   gtl__wire__hello__field_indices_by_name,
   1,  gtl__wire__hello__number_ranges,

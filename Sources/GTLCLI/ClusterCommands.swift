@@ -118,6 +118,7 @@ struct WorkerCommand: Command {
       --server-key KEY|FILE  the coordinator's CURVE public key
       --heartbeat-ms N       heartbeat interval (default 1000)
       --give-up-after S      exit 1 after S seconds without any coordinator (default 600; 0: never)
+      --prefetch N           tasks held behind the one training, so the next scout is on hand when one ends (default 1; 0: one at a time)
       --log-format FORMAT    text (default) | json
     """
 
@@ -136,6 +137,7 @@ struct WorkerCommand: Command {
         s.heartbeat = try ClusterOptions.heartbeat(&args)
         let giveUp = try args.int("give-up-after", in: 0...10_000_000) ?? 600
         s.giveUpAfter = giveUp == 0 ? nil : .seconds(giveUp)
+        s.prefetch = try args.int("prefetch", in: 0...(WorkerConfig.maxCapacity - 1)) ?? 1
         s.log = ClusterLog(format: try ClusterOptions.logFormat(&args), source: "worker \(name)")
         settings = s
     }

@@ -130,7 +130,7 @@ extension Hello {
         }
         self.init(incarnation: m.incarnation,
                   workerName: try string(m.worker_name, "hello.worker_name"),
-                  threads: m.threads, cachedSnapshots: hashes, ready: m.ready != 0)
+                  threads: m.threads, cachedSnapshots: hashes, ready: m.ready != 0, capacity: m.capacity)
     }
 }
 

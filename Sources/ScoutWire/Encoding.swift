@@ -130,6 +130,7 @@ extension Hello {
         m.incarnation = incarnation
         m.threads = threads
         m.ready = ready ? 1 : 0
+        m.capacity = capacity
         // The hashes are few and small: gather them into one array so a single borrow covers all.
         let flat = cachedSnapshots.flatMap { $0 }
         return withCString(workerName) { name in

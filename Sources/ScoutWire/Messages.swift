@@ -3,7 +3,7 @@
 /// Sent in every envelope and checked on every decode, so that mixed deployments fail at the
 /// first frame instead of mis-scheduling work. Bump it on any change to the .proto file:
 /// because decoders reject unknown fields, even adding a field is incompatible.
-public let wireProtocolVersion: UInt32 = 1
+public let wireProtocolVersion: UInt32 = 2
 
 /// Worker -> coordinator: "I exist, here is what I have, and (if `ready`) give me work".
 ///
@@ -19,17 +19,22 @@ public struct Hello: Sendable, Equatable {
     public var threads: UInt32
     /// 32-byte hashes of snapshots already on the worker, so the coordinator can skip transfers.
     public var cachedSnapshots: [[UInt8]]
-    /// True when the worker wants a task now; false for a presence-only announcement.
+    /// True when the worker has room for a task now; false for a presence-only announcement.
     public var ready: Bool
+    /// How many tasks the worker holds at once: the one it trains plus those queued behind it.
+    /// Above 1, the next task waits on the worker instead of a round trip away, so the worker
+    /// never idles between scouts. 0 (an unset field) means 1.
+    public var capacity: UInt32
 
     /// Memberwise initialiser (public types get no implicit public one).
     public init(incarnation: UInt64, workerName: String, threads: UInt32,
-                cachedSnapshots: [[UInt8]] = [], ready: Bool) {
+                cachedSnapshots: [[UInt8]] = [], ready: Bool, capacity: UInt32 = 1) {
         self.incarnation = incarnation
         self.workerName = workerName
         self.threads = threads
         self.cachedSnapshots = cachedSnapshots
         self.ready = ready
+        self.capacity = capacity
     }
 }
 

@@ -60,7 +60,7 @@ final class ClusterSimulationTests: XCTestCase {
         }
         func workerConfig(_ i: Int) -> WorkerConfig {
             WorkerConfig(name: "w\(i)", incarnation: rng.next(), heartbeatInterval: .seconds(1), coordinatorDeadAfter: 3,
-                         chunkSize: 128, credit: 4)
+                         chunkSize: 128, credit: 4, capacity: 1 + i % 3)  // one at a time, and pipelined
         }
         func apply(_ directives: [WorkerDirective], worker i: Int) {
             for d in directives {

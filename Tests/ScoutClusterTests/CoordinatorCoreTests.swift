@@ -280,4 +280,46 @@ final class CoordinatorCoreTests: XCTestCase {
         bad.deadAfter = 2
         XCTAssertThrowsError(try CoordinatorCore(config: bad)) { XCTAssertTrue("\($0)".contains("dead-after")) }
     }
+
+    // Pipelining: workers that announce a capacity above 1.
+
+    func testWorkersHoldUpToTheirCapacityUntilTooFewTasksAreLeft() throws {
+        var core = try CoordinatorCore(config: testConfig(tasks: 6))
+        XCTAssertEqual(core.receive(hello(1, capacity: 2), from: "a").assignments.map(\.1), [0, 1])
+        XCTAssertEqual(core.receive(hello(2, capacity: 2), from: "b").assignments.map(\.1), [2, 3])
+        XCTAssertEqual(core.status.inFlight, 4)
+        // A result makes room for one more while as many tasks are pending as there are workers.
+        XCTAssertEqual(core.receive(.result(result(task: 0, incarnation: 1)), from: "a").assignments.map(\.1), [4])
+        // One task left for two workers: it is not queued behind b's running scout ...
+        XCTAssertEqual(core.receive(.result(result(task: 2, incarnation: 2)), from: "b").assignments.count, 0)
+        XCTAssertEqual(core.receive(.result(result(task: 1, incarnation: 1)), from: "a").assignments.count, 0)
+        // ... but goes to the first worker with nothing to do.
+        XCTAssertEqual(core.receive(.result(result(task: 3, incarnation: 2)), from: "b").assignments.map(\.1), [5])
+        // A ready Hello re-sends every task held, in order, and adds none beyond the capacity.
+        _ = core.receive(hello(1, ready: false, capacity: 2), from: "a")
+        XCTAssertEqual(core.receive(hello(1, capacity: 2), from: "a").assignments.map(\.1), [4])
+        var d = core.receive(.result(result(task: 5, incarnation: 2)), from: "b")
+        d += core.receive(.result(result(task: 4, incarnation: 1)), from: "a")
+        XCTAssertEqual(d.recorded, [5, 4])
+        XCTAssertTrue(d.finished)
+    }
+
+    func testADeadWorkerLosesEveryTaskItHeld() throws {
+        var core = try CoordinatorCore(config: testConfig(tasks: 3))
+        XCTAssertEqual(core.receive(hello(1, capacity: 2), from: "a", at: 0).assignments.map(\.1), [0, 1])
+        XCTAssertEqual(core.handle(.tick(now: .seconds(6))).requeued, [0, 1])
+        XCTAssertEqual(core.receive(hello(2, capacity: 3), from: "b", at: 6).assignments.map(\.1), [0, 1, 2])
+    }
+
+    func testABusyRefusalRequeuesTheTaskWithoutCountingAnAttempt() throws {
+        // maxAttempts 1: any counted loss would fail the job at once.
+        var core = try CoordinatorCore(config: testConfig(tasks: 2, maxAttempts: 1))
+        XCTAssertEqual(core.receive(hello(1, capacity: 2), from: "a").assignments.map(\.1), [0, 1])
+        let busy = WireMessage.error(ErrorReport(code: ClusterErrorCode.busy.rawValue, message: "busy with task 9", taskID: 1))
+        let d = core.receive(busy, from: "a")
+        XCTAssertEqual(d.requeued, [1])
+        XCTAssertNil(d.failure)
+        XCTAssertEqual(d.assignments.count, 0, "no more for a busy worker until it says it has room")
+        XCTAssertEqual(core.receive(.result(result(task: 0, incarnation: 1)), from: "a").assignments.map { [$0.1, UInt64($0.2)] }, [[1, 2]])
+    }
 }

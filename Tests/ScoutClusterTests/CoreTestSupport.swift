@@ -12,8 +12,8 @@ func testConfig(tasks: UInt64 = 4, maxAttempts: UInt32 = 3, maxChunk: Int = 100,
                       maxChunkSize: maxChunk, maxCredit: maxCredit)
 }
 
-func hello(_ incarnation: UInt64, ready: Bool = true) -> WireMessage {
-    .hello(Hello(incarnation: incarnation, workerName: "w\(incarnation)", threads: 1, ready: ready))
+func hello(_ incarnation: UInt64, ready: Bool = true, capacity: UInt32 = 1) -> WireMessage {
+    .hello(Hello(incarnation: incarnation, workerName: "w\(incarnation)", threads: 1, ready: ready, capacity: capacity))
 }
 
 func result(task: UInt64, incarnation: UInt64, attempt: UInt32 = 1, job: String = "job-1") -> ScoutWire.ScoutResult {

@@ -3,10 +3,11 @@ import ScoutWire
 @testable import ScoutCluster
 
 final class WorkerCoreTests: XCTestCase {
-    func config(chunk: Int = 100, credit: Int = 4, cached: Set<[UInt8]> = []) -> WorkerConfig {
+    /// One task at a time unless a test asks for more (the pipelining tests at the end).
+    func config(chunk: Int = 100, credit: Int = 4, cached: Set<[UInt8]> = [], capacity: Int = 1) -> WorkerConfig {
         WorkerConfig(name: "w", incarnation: 5, heartbeatInterval: .seconds(1), coordinatorDeadAfter: 3,
                      backoffInitial: .milliseconds(250), backoffMax: .seconds(8), chunkSize: chunk, credit: credit,
-                     cachedSnapshots: cached)
+                     cachedSnapshots: cached, capacity: capacity)
     }
     let task = TaskAssignment(jobID: "job-1", taskID: 7, attempt: 2, snapshotHash: testSnapshotHash,
                               snapshotSize: UInt64(testSnapshot.count), jobSpec: [])
@@ -141,5 +142,44 @@ final class WorkerCoreTests: XCTestCase {
         XCTAssertEqual(core.handle(.message(.jobOver(JobOver(jobID: "job-1", reason: "completed", success: true)), now: .zero)),
                        [.exit(success: true, reason: "job 'job-1' is over: completed")])
         XCTAssertEqual(core.handle(.tick(now: .seconds(10))), [])
+    }
+
+    // Pipelining: a worker of capacity 2 holds the next task while it trains the current one.
+
+    func assignment(_ id: UInt64) -> TaskAssignment {
+        TaskAssignment(jobID: "job-1", taskID: id, attempt: 1, snapshotHash: testSnapshotHash,
+                       snapshotSize: UInt64(testSnapshot.count), jobSpec: [])
+    }
+
+    func testWithCapacityTwoTheNextTaskWaitsAndStartsBeforeTheResultIsSent() {
+        var core = WorkerCore(config: config(cached: [testSnapshotHash], capacity: 2))
+        XCTAssertEqual(sent(core.handle(.connected(now: .zero))),
+                       [.hello(Hello(incarnation: 5, workerName: "w", threads: 1, cachedSnapshots: [testSnapshotHash], ready: true, capacity: 2))])
+        XCTAssertEqual(core.handle(.message(.task(assignment(7)), now: .zero)), [.train(assignment(7))])
+        XCTAssertEqual(core.handle(.message(.task(assignment(8)), now: .zero)), [], "held, not started: one scout trains at a time")
+        XCTAssertEqual(core.handle(.message(.task(assignment(8)), now: .zero)).count, 1, "a repeat is only logged")
+        XCTAssertEqual(sent(core.handle(.message(.task(assignment(9)), now: .zero))),
+                       [.error(ErrorReport(code: ClusterErrorCode.busy.rawValue, message: "worker 'w' is busy with task 7, task 8", taskID: 9))])
+        let d = core.handle(.trainingFinished(result(task: 7, incarnation: 0, attempt: 0, job: ""), now: .seconds(1)))
+        XCTAssertEqual(d.count, 2)
+        XCTAssertEqual(d.first, .train(assignment(8)), "the next scout starts first, so the round trip overlaps its training")
+        XCTAssertEqual(sent(d).map(\.kindName), ["result"])
+        XCTAssertEqual(core.activity, .training(taskID: 8))
+        // Room again: a new assignment is held behind task 8.
+        XCTAssertEqual(core.handle(.message(.task(assignment(9)), now: .seconds(1))), [])
+    }
+
+    func testAFullWorkerSaysSoAndAFailureStartsTheHeldTask() {
+        var core = WorkerCore(config: config(cached: [testSnapshotHash], capacity: 2))
+        _ = core.handle(.connected(now: .zero))
+        _ = core.handle(.message(.task(assignment(7)), now: .zero))
+        _ = core.handle(.message(.task(assignment(8)), now: .zero))
+        XCTAssertEqual(sent(core.handle(.connected(now: .seconds(1)))),
+                       [.hello(Hello(incarnation: 5, workerName: "w", threads: 1, cachedSnapshots: [testSnapshotHash], ready: false, capacity: 2))],
+                       "a reconnect while full is a presence-only Hello")
+        let d = core.handle(.trainingFailed("NaN loss", now: .seconds(2)))
+        XCTAssertEqual(d, [.send(.error(ErrorReport(code: ClusterErrorCode.taskFailed.rawValue, message: "NaN loss", taskID: 7))),
+                           .train(assignment(8)),
+                           .send(.hello(Hello(incarnation: 5, workerName: "w", threads: 1, cachedSnapshots: [testSnapshotHash], ready: true, capacity: 2)))])
     }
 }

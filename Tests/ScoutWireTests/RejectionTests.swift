@@ -27,19 +27,19 @@ final class RejectionTests: XCTestCase {
 
     func testWrongVersion() {
         var bytes = task.encoded()
-        XCTAssertEqual(Array(bytes.prefix(2)), [0x08, 0x01])
-        bytes[1] = 2
-        assertRejects(bytes, as: .versionMismatch(received: 2, expected: 1))
+        XCTAssertEqual(Array(bytes.prefix(2)), [0x08, 0x02])
+        bytes[1] = 1
+        assertRejects(bytes, as: .versionMismatch(received: 1, expected: 2))
 
         var body = ProtoBytes()
         body.field(1, varint: 1)
         assertRejects(ProtoBytes.envelope(version: nil, bodyField: 7, body: body),
-                      as: .versionMismatch(received: 0, expected: 1))
+                      as: .versionMismatch(received: 0, expected: 2))
     }
 
     func testEmptyEnvelope() {
-        assertRejects([0x08, 0x01], as: .missingBody)
-        assertRejects([], as: .versionMismatch(received: 0, expected: 1))
+        assertRejects([0x08, 0x02], as: .missingBody)
+        assertRejects([], as: .versionMismatch(received: 0, expected: 2))
     }
 
     func testUnknownFieldOnTheEnvelope() throws {
@@ -59,7 +59,7 @@ final class RejectionTests: XCTestCase {
     func testUnknownFieldInsideABody() {
         var hello = ProtoBytes()
         hello.field(2, string: "w")
-        hello.field(6, varint: 1)
+        hello.field(7, varint: 1)
         assertRejects(ProtoBytes.envelope(bodyField: 2, body: hello),
                       as: .unknownFields(message: "hello", count: 1))
 
@@ -124,8 +124,8 @@ final class RejectionTests: XCTestCase {
     func testDescriptionsNameTheProblem() {
         XCTAssertEqual(WireError.badHashLength(field: "task.snapshot_hash", length: 31).description,
                        "task.snapshot_hash is 31 bytes, a SHA-256 hash must be 32")
-        XCTAssertEqual(WireError.versionMismatch(received: 2, expected: 1).description,
-                       "wire protocol version 2 received, this build speaks version 1")
+        XCTAssertEqual(WireError.versionMismatch(received: 1, expected: 2).description,
+                       "wire protocol version 1 received, this build speaks version 2")
         XCTAssertTrue(WireError.unknownFields(message: "hello", count: 2).description.hasPrefix("hello carries 2 unknown"))
     }
 }

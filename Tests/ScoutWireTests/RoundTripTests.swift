@@ -12,8 +12,8 @@ final class RoundTripTests: XCTestCase {
 
     func testHello() {
         roundTrip(.hello(Hello(incarnation: 0xDEAD_BEEF_0123_4567, workerName: "gpu-node-7 ✓",
-                               threads: 16, cachedSnapshots: [fakeHash(1), fakeHash(2)], ready: true)))
-        roundTrip(.hello(Hello(incarnation: 0, workerName: "", threads: 0, cachedSnapshots: [], ready: false)))
+                               threads: 16, cachedSnapshots: [fakeHash(1), fakeHash(2)], ready: true, capacity: 3)))
+        roundTrip(.hello(Hello(incarnation: 0, workerName: "", threads: 0, cachedSnapshots: [], ready: false, capacity: 0)))
     }
 
     func testTaskAssignment() {
@@ -115,9 +115,9 @@ final class RoundTripTests: XCTestCase {
 /// regenerated or swapped encoder cannot silently change the format peers rely on.
 final class WireFormatTests: XCTestCase {
     func testHeartbeatBytes() {
-        // 08 01: version 1; 3a 04: field 7 (heartbeat), 4 bytes; 08 01 10 02: incarnation 1, sequence 2.
+        // 08 02: version 2; 3a 04: field 7 (heartbeat), 4 bytes; 08 01 10 02: incarnation 1, sequence 2.
         XCTAssertEqual(WireMessage.heartbeat(Heartbeat(incarnation: 1, sequence: 2)).encoded(),
-                       [0x08, 0x01, 0x3A, 0x04, 0x08, 0x01, 0x10, 0x02])
+                       [0x08, 0x02, 0x3A, 0x04, 0x08, 0x01, 0x10, 0x02])
     }
 
     func testStatisticValuesArePacked() {

@@ -8,7 +8,10 @@ minimum and not counted). Configurations are interleaved repeat by repeat.
             the distribution overhead, everything else equal.
   2 cores : `gtl run --workers 0` (parallelMap on both cores) against `--workers 2`.
 
-  scouting.py GTL_BINARY [--repeats N] [--scouts N] [--out DIR] [extra job flags...]
+  scouting.py GTL_BINARY [--repeats N] [--scouts N] [--baseline OTHER_GTL] [extra job flags...]
+
+With --baseline, the runs with workers are repeated with OTHER_GTL (e.g. the build of the parent
+commit) in the same interleaved order, so a change to the cluster is measured side by side.
 """
 import argparse
 import json
@@ -29,6 +32,7 @@ EVAL = ["--shots", "1", "--episodes", "2", "--validation-episodes", "1"]
 
 
 def one(gtl, prefix, workers, job, tmp):
+    """Wall seconds of pre-training + scouting of one `gtl run`, and report.json's "seconds"."""
     out = os.path.join(tmp, "run")
     shutil.rmtree(out, ignore_errors=True)
     cmd = prefix + [gtl, "run", "--out", out, "--workers", str(workers)] + job + EVAL
@@ -43,30 +47,37 @@ def main():
     p.add_argument("gtl")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--scouts", type=int)
+    p.add_argument("--baseline", help="another gtl binary whose runs with workers are interleaved with these")
     a, job = p.parse_known_args()
     if a.scouts:
         job = ["--scouts", str(a.scouts)] + job
+    configs = [(name, prefix, workers, a.gtl) for name, prefix, workers in CONFIGS]
+    if a.baseline:
+        configs += [(name + " (baseline)", prefix, workers, a.baseline) for name, prefix, workers in CONFIGS if workers]
+        configs.sort(key=lambda c: (c[0].split(",")[0], c[2]))   # each core count's runs back to back
     tmp = tempfile.mkdtemp(prefix="gtl-bench-scouting-")
-    times = {c[0]: [] for c in CONFIGS}
+    times = {c[0]: [] for c in configs}
     pretrain = []
     try:
         for r in range(a.repeats):
-            for name, prefix, workers in CONFIGS:
-                t, s = one(a.gtl, prefix, workers, job, tmp)
+            for name, prefix, workers, gtl in configs:
+                t, s = one(gtl, prefix, workers, job, tmp)
                 times[name].append(t)
                 if "pretrain" in s and prefix:
                     pretrain.append(s["pretrain"])
             print(f"repeat {r + 1}/{a.repeats} done", file=sys.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if a.baseline:
+        print(f"binary: {a.gtl}; baseline: {a.baseline}")
     print(f"job flags: {' '.join(job) or '(defaults)'}; {a.repeats} interleaved repeats; "
           f"pre-training alone (1 core, in-process): {statistics.median(pretrain):.2f} s")
-    print(f"{'configuration':22s} {'pretrain+scouts s (min..max)':>30s}  vs in-process same cores")
-    for name, _, workers in CONFIGS:
+    print(f"{'configuration':30s} {'pretrain+scouts s (min..max)':>30s}  vs in-process same cores")
+    for name, _, workers, _ in configs:
         v = times[name]
         ref = times[name.split(",")[0] + ", in-process"]
         over = [x / y - 1 for x, y in zip(v, ref)]
-        print(f"{name:22s} {statistics.median(v):12.2f} ({min(v):.2f}..{max(v):.2f})".ljust(55)
+        print(f"{name:30s} {statistics.median(v):12.2f} ({min(v):.2f}..{max(v):.2f})".ljust(63)
               + ("" if workers == 0 else f"{100 * statistics.median(over):+6.1f}% ({100 * min(over):+.1f}..{100 * max(over):+.1f})"))
 
 

@@ -87,13 +87,17 @@ struct  Gtl__Wire__Hello
   size_t n_cached_snapshots;
   ProtobufCBinaryData *cached_snapshots;
   /*
-   * true: wants a task
+   * true: has room for a task now
    */
   protobuf_c_boolean ready;
+  /*
+   * tasks it holds at once (training + queued); 0 means 1
+   */
+  uint32_t capacity;
 };
 #define GTL__WIRE__HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gtl__wire__hello__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0 }
+    , 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0 }
 
 
 /*

@@ -57,14 +57,14 @@ extension CoordinatorCore {
         }
         touch(peer, now: now, into: &out)
         guard var worker = workers[peer] else { return }
-        if let current = worker.inFlight {
-            // The worker holds a task: re-send it (idempotent for the worker) in case the first
-            // copy was lost; a Hello never releases a task, only a result, error or death does.
-            if hello.ready { out.append(.send(to: peer, .task(assignment(current.task, attempt: current.attempt)))) }
-        } else {
-            worker.wantsWork = hello.ready
-            workers[peer] = worker
+        // The worker's tasks, if it holds any, are re-sent (idempotent for the worker) in case a
+        // copy was lost; a Hello never releases a task, only a result, error or death does.
+        if hello.ready {
+            for held in worker.held { out.append(.send(to: peer, .task(assignment(held.task, attempt: held.attempt)))) }
         }
+        worker.wantsWork = hello.ready
+        worker.capacity = Int(min(max(hello.capacity, 1), UInt32(WorkerConfig.maxCapacity)))
+        workers[peer] = worker
     }
 
     mutating func onResult(from peer: PeerID, _ result: ScoutWire.ScoutResult, now: Instant,
@@ -84,10 +84,8 @@ extension CoordinatorCore {
             out.append(.log("dropped \(why) \(hex(result.incarnation)) at \(worker.label)"))
             return
         }
-        defer {
-            // A result means the worker finished what it was doing: it is ready for more.
-            if workers[peer]?.inFlight == nil { workers[peer]?.wantsWork = true }
-        }
+        // A result means the worker finished what it was doing: it has room for more.
+        defer { workers[peer]?.wantsWork = true }
         guard result.jobID == config.jobID else {
             out.append(.log("dropped \(what) of job '\(result.jobID)' from \(worker.label): this is job '\(config.jobID)'"))
             return
@@ -96,13 +94,13 @@ extension CoordinatorCore {
             out.append(.log("dropped duplicate \(what) from \(worker.label): task already recorded"))
             return
         }
-        guard let current = worker.inFlight, current.task == result.taskID, current.attempt == result.attempt else {
-            let holding = worker.inFlight.map { "task \($0.task) attempt \($0.attempt)" } ?? "no task"
+        guard let index = worker.held.firstIndex(of: HeldTask(task: result.taskID, attempt: result.attempt)) else {
+            let holding = worker.held.isEmpty ? "no task" : worker.held.map { "task \($0.task) attempt \($0.attempt)" }.joined(separator: ", ")
             out.append(.log("dropped stale \(what) from \(worker.label), which holds \(holding)"))
             return
         }
         _ = queue.record(result.taskID)
-        worker.inFlight = nil
+        worker.held.remove(at: index)
         workers[peer] = worker
         out.append(.record(result))
     }
@@ -112,12 +110,21 @@ extension CoordinatorCore {
             out.append(.log("dropped an error report from unknown \(peer): \(report.message)"))
             return
         }
-        guard let task = report.taskID, let current = worker.inFlight, current.task == task else {
+        guard let task = report.taskID, let index = worker.held.firstIndex(where: { $0.task == task }) else {
             let about = report.taskID.map { "task \($0)" } ?? "no task"
             out.append(.log("\(worker.label) reported an error (code \(report.code), \(about)): \(report.message)"))
             return
         }
-        worker.inFlight = nil
+        worker.held.remove(at: index)
+        if report.code == ClusterErrorCode.busy.rawValue {
+            // Not a failure of the task: the worker holds more than this coordinator gave it
+            // (work from an earlier coordinator). Requeue it uncounted; wait for the worker's word.
+            worker.wantsWork = false
+            workers[peer] = worker
+            queue.requeue(task)
+            out.append(.requeued(taskID: task, reason: "\(worker.label) is busy: \(report.message)"))
+            return
+        }
         worker.failedTasks.insert(task)
         workers[peer] = worker
         lose(task, reason: "\(worker.label) could not run it: \(report.message)", into: &out)

@@ -28,18 +28,40 @@ extension CoordinatorCore {
         for peer in workersInJoinOrder() { out.append(.send(to: peer, beat)) }
     }
 
-    /// Gives every idle, ready, non-suspect worker the lowest pending task, in join order.
+    /// Hands out pending tasks, lowest first, to ready, non-suspect workers in join order: first
+    /// one each to those holding none, then queued ones up to each worker's capacity, one per
+    /// worker per pass, while at least as many tasks are pending as there are live workers.
     mutating func dispatch(into out: inout [CoordinatorDirective]) {
-        for peer in workersInJoinOrder() {
-            guard var worker = workers[peer], worker.wantsWork, !worker.suspect, worker.inFlight == nil else { continue }
-            guard let task = queue.take(avoiding: worker.failedTasks) else { return }
-            let attempt = (assignments[task] ?? 0) + 1
-            assignments[task] = attempt
-            worker.inFlight = (task, attempt)
-            worker.wantsWork = false
-            workers[peer] = worker
-            out.append(.send(to: peer, .task(assignment(task, attempt: attempt))))
+        let order = workersInJoinOrder()
+        for peer in order where workers[peer]?.held.isEmpty == true {
+            guard queue.pendingCount > 0 else { return }
+            _ = assign(to: peer, into: &out)
         }
+        let live = workers.values.filter { !$0.suspect }.count
+        var gave = true
+        let enough = UInt64(max(1, live))
+        while gave, queue.pendingCount >= enough {
+            gave = false
+            for peer in order where queue.pendingCount >= enough {
+                guard let worker = workers[peer], worker.held.count < worker.capacity else { continue }
+                gave = assign(to: peer, into: &out) || gave
+            }
+        }
+    }
+
+    /// Gives `peer` the lowest pending task it has not failed, if it is ready and has room.
+    /// Returns false when nothing was assigned.
+    mutating func assign(to peer: PeerID, into out: inout [CoordinatorDirective]) -> Bool {
+        guard var worker = workers[peer], worker.wantsWork, !worker.suspect, worker.held.count < worker.capacity,
+              let task = queue.take(avoiding: worker.failedTasks) else { return false }
+        let attempt = (assignments[task] ?? 0) + 1
+        assignments[task] = attempt
+        worker.held.append(HeldTask(task: task, attempt: attempt))
+        // Full: it gets more only once it says it has room again (a result or a ready Hello).
+        if worker.held.count >= worker.capacity { worker.wantsWork = false }
+        workers[peer] = worker
+        out.append(.send(to: peer, .task(assignment(task, attempt: attempt))))
+        return true
     }
 
     /// The assignment frame for one attempt at a task.
@@ -55,7 +77,7 @@ extension CoordinatorCore {
         deadIncarnations.insert(worker.incarnation)
         out.append(.workerDead(peer, incarnation: worker.incarnation))
         out.append(.log(reason))
-        if let current = worker.inFlight { lose(current.task, reason: reason, into: &out) }
+        for held in worker.held where phase == .running { lose(held.task, reason: reason, into: &out) }
     }
 
     /// Counts a loss of `task`; requeues it, or fails the job once it has been lost

@@ -11,7 +11,12 @@ import ScoutWire
 ///   the `PeerID` it last spoke from. A Hello from a known peer with a new incarnation means the
 ///   worker restarted: the old incarnation is dead and its task is requeued.
 /// - A worker that said it is ready (a `Hello` with `ready`, or any result) and is not suspect
-///   gets the lowest pending task; one task per worker at a time.
+///   gets the lowest pending task, in join order, and may hold up to the capacity its Hello
+///   announced. Tasks beyond the first one a worker holds are handed out only while at least as
+///   many tasks are pending as there are live workers, so the job's last scouts are not queued
+///   behind a busy worker while another one idles.
+/// - A worker that refuses a task as busy loses nothing: the task is requeued without counting
+///   an attempt, and the worker gets no more until it reports a result or a ready Hello.
 /// - A result is recorded only if it answers the task and attempt currently assigned to the
 ///   incarnation that sent it. So late results from dead incarnations, stale attempts and
 ///   duplicates are dropped, each task is recorded exactly once, and nothing is counted twice.
@@ -57,7 +62,7 @@ public struct CoordinatorCore: Sendable {
         let live = workers.values.filter { !$0.suspect }.count
         return CoordinatorStatus(
             recorded: UInt64(queue.recorded.count), total: queue.total,
-            inFlight: workers.values.filter { $0.inFlight != nil }.count,
+            inFlight: workers.values.reduce(0) { $0 + $1.held.count },
             pending: queue.pendingCount, liveWorkers: live, suspectWorkers: workers.count - live,
             phase: phase)
     }
@@ -117,15 +122,24 @@ struct WorkerRecord: Sendable {
     let order: Int
     var lastSeen: Instant
     var suspect = false
-    /// The worker asked for work and has not been given any since.
+    /// The worker said it has room for work (a ready Hello or a result) and has not filled up
+    /// or said otherwise since (a Hello that is not ready, a busy refusal).
     var wantsWork = false
-    /// The task and attempt it is working on.
-    var inFlight: (task: UInt64, attempt: UInt32)?
+    /// Tasks it announced it can hold at once (1 for a worker that does not say).
+    var capacity = 1
+    /// The attempts assigned to it and not yet answered, oldest first.
+    var held: [HeldTask] = []
     /// Tasks that failed on this incarnation, which it is given again only as a last resort.
     var failedTasks: Set<UInt64> = []
 
     /// "name (peer, incarnation 0x…)" for log lines.
     var label: String { "worker '\(name)' (\(peer), incarnation \(hex(incarnation)))" }
+}
+
+/// One attempt at one task, as assigned to a worker.
+struct HeldTask: Sendable, Equatable {
+    let task: UInt64
+    let attempt: UInt32
 }
 
 /// An incarnation as 16 hex digits, as logs show it.

@@ -22,13 +22,17 @@ public struct WorkerConfig: Sendable, Equatable {
     public var credit: Int
     /// Snapshots already on disk, by SHA-256: tasks on them skip the transfer.
     public var cachedSnapshots: Set<[UInt8]>
+    /// Tasks held at once (the one training plus those queued behind it), announced in Hello.
+    /// 2 hides the round trip between scouts (result out, next task in) behind training; 1 is
+    /// the one-task-at-a-time protocol.
+    public var capacity: Int
 
     /// Builds a configuration with defaults that match `CoordinatorConfig`'s.
     public init(name: String, threads: UInt32 = 1, incarnation: UInt64,
                 heartbeatInterval: Duration = .seconds(1), coordinatorDeadAfter: Int = 3,
                 backoffInitial: Duration = .milliseconds(250), backoffMax: Duration = .seconds(8),
                 chunkSize: Int = SnapshotTransferDefaults.chunkSize, credit: Int = SnapshotTransferDefaults.credit,
-                cachedSnapshots: Set<[UInt8]> = []) {
+                cachedSnapshots: Set<[UInt8]> = [], capacity: Int = 2) {
         self.name = name
         self.threads = threads
         self.incarnation = incarnation
@@ -39,5 +43,9 @@ public struct WorkerConfig: Sendable, Equatable {
         self.chunkSize = max(1, chunkSize)
         self.credit = max(1, credit)
         self.cachedSnapshots = cachedSnapshots
+        self.capacity = min(max(1, capacity), WorkerConfig.maxCapacity)
     }
+
+    /// The most tasks a worker may hold; more would only unbalance a job's last scouts.
+    public static let maxCapacity = 8
 }

@@ -4,7 +4,11 @@ import ScoutWire
 ///
 /// Like `CoordinatorCore` it owns no socket, clock, disk or model: it decides what to send,
 /// when to fetch, train, reconnect or exit, and the shell does it. Rules:
-/// - On every (re)connect it sends a Hello, ready if it has no task.
+/// - On every (re)connect it sends a Hello, ready if it has room for a task, with its capacity.
+/// - It holds up to `capacity` tasks: one it fetches or trains, the rest queued in arrival
+///   order. When one finishes, the next starts before the result is sent, so the round trip
+///   to the coordinator (result out, next task in) overlaps training instead of idling the
+///   worker. An assignment beyond capacity is refused as busy.
 /// - It heartbeats every interval while connected; if the coordinator is silent for
 ///   `coordinatorDeadAfter` intervals it asks to reconnect after a backoff that doubles from
 ///   `backoffInitial` to `backoffMax` and resets when the coordinator is heard again.
@@ -32,6 +36,8 @@ public struct WorkerCore: Sendable {
     public internal(set) var creditWindow: Int
 
     var current: TaskAssignment?
+    /// Assignments held behind `current`, oldest first.
+    var queued: [TaskAssignment] = []
     var fetch: FetchState?
     var lastResult: ScoutWire.ScoutResult?
     var finished: Set<TaskKey> = []
@@ -84,6 +90,7 @@ public struct WorkerCore: Sendable {
             current = nil
             activity = .idle
             lastHello = now // a result counts as a ready Hello
+            startNext(now: now, into: &out)
             out.append(.send(.result(stamped)))
         case let .trainingFailed(message, now):
             guard case .training = activity, let task = current else {
@@ -156,7 +163,7 @@ public struct WorkerCore: Sendable {
 
     mutating func onTask(_ task: TaskAssignment, now: Instant, into out: inout [WorkerDirective]) {
         let key = TaskKey(task)
-        if let current, TaskKey(current) == key {
+        if held.contains(where: { TaskKey($0) == key }) {
             out.append(.log("ignored a repeated assignment of task \(task.taskID) attempt \(task.attempt)"))
             return
         }
@@ -172,14 +179,34 @@ public struct WorkerCore: Sendable {
             // function of its index, so running it again gives the same result.
             out.append(.log("task \(task.taskID) attempt \(task.attempt) was finished before, for an earlier coordinator: running it again"))
         }
-        guard activity == .idle else {
-            let busyWith = current.map { "task \($0.taskID)" } ?? "another task"
+        guard hasRoom else {
+            let busyWith = held.map { "task \($0.taskID)" }.joined(separator: ", ")
             out.append(.send(.error(ErrorReport(code: ClusterErrorCode.busy.rawValue,
                                                 message: "worker '\(config.name)' is busy with \(busyWith)", taskID: task.taskID))))
             return
         }
+        if current != nil {
+            queued.append(task)
+            return
+        }
+        begin(task, now: now, into: &out)
+    }
+
+    /// The tasks held, current first.
+    var held: [TaskAssignment] { (current.map { [$0] } ?? []) + queued }
+
+    /// Whether another assignment fits: fewer than `capacity` held.
+    var hasRoom: Bool { held.count < config.capacity }
+
+    /// Starts the oldest queued task, if any (the current one just ended).
+    mutating func startNext(now: Instant, into out: inout [WorkerDirective]) {
+        guard current == nil, !queued.isEmpty else { return }
+        begin(queued.removeFirst(), now: now, into: &out)
+    }
+
+    /// Makes `task` current: trains it at once if its snapshot is cached, else fetches that first.
+    mutating func begin(_ task: TaskAssignment, now: Instant, into out: inout [WorkerDirective]) {
         current = task
-        lastResult = nil
         if cachedSnapshots.contains(task.snapshotHash) {
             startTraining(task, into: &out)
             return
@@ -196,13 +223,14 @@ public struct WorkerCore: Sendable {
         out.append(.train(task))
     }
 
-    /// Reports a task it cannot complete and asks for another one.
+    /// Reports a task it cannot complete, starts the next queued one and asks for more.
     mutating func giveUp(_ task: TaskAssignment, code: ClusterErrorCode, message: String, now: Instant,
                          into out: inout [WorkerDirective]) {
         current = nil
         fetch = nil
         activity = .idle
         out.append(.send(.error(ErrorReport(code: code.rawValue, message: message, taskID: task.taskID))))
+        startNext(now: now, into: &out)
         sendHello(now: now, into: &out)
     }
 
@@ -210,7 +238,7 @@ public struct WorkerCore: Sendable {
         lastHello = now
         out.append(.send(.hello(Hello(incarnation: config.incarnation, workerName: config.name, threads: config.threads,
                                       cachedSnapshots: cachedSnapshots.sorted { $0.lexicographicallyPrecedes($1) },
-                                      ready: activity == .idle))))
+                                      ready: hasRoom, capacity: UInt32(config.capacity)))))
     }
 }
 

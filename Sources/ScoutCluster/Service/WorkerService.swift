@@ -26,6 +26,9 @@ public struct WorkerSettings: Sendable {
     /// Give up (exit as failed) after hearing nothing from any coordinator for this long, so a
     /// worker whose job ended while it was cut off does not retry forever; nil: never.
     public var giveUpAfter: Duration? = .seconds(600)
+    /// Tasks held behind the one training (`WorkerConfig.capacity` minus 1): with 1, the next
+    /// assignment is already here when a scout ends, so no round trip idles the worker.
+    public var prefetch = 1
     /// Logging.
     public var log: ClusterLog
 
@@ -100,7 +103,7 @@ public final class WorkerService {
     public func run(stop: StopSignal) throws -> Bool? {
         let incarnation = UInt64.random(in: 1...UInt64.max)
         var core = WorkerCore(config: WorkerConfig(name: settings.name, threads: UInt32(settings.threads), incarnation: incarnation,
-                                                   heartbeatInterval: settings.heartbeat))
+                                                   heartbeatInterval: settings.heartbeat, capacity: settings.prefetch + 1))
         let context = try ZmqContext()
         defer { context.shutdown() }
         var options = ZmqSocketOptions()
