@@ -150,6 +150,42 @@ final class ClusterIntegrationTests: ProcessTestCase {
         XCTAssertTrue(log.contains("giving up"), log)
     }
 
+    func testAWorkerThatConnectsDuringPreTrainingWaitsInTheLobbyWithoutReconnecting() throws {
+        let dir = Gtl.tempDir("lobby")
+        var job = clusterJob(scouts: 4, scoutSteps: 20)
+        job.layers = "flatten dense(64) relu dense(5)"
+        job.pretrain.steps = 8000   // about 2 s in a debug build: twenty heartbeat intervals of 100 ms
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
+        let cLog = dir.appendingPathComponent("c.log"), wLog = dir.appendingPathComponent("w.log")
+        func text(_ url: URL) -> String { String(decoding: FileManager.default.contents(atPath: url.path) ?? Data(), as: UTF8.self) }
+        let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "100"], log: cLog)
+        XCTAssertTrue(Gtl.eventually(60) { text(cLog).contains("listening on") })
+        XCTAssertFalse(text(cLog).contains("handing out tasks"), "the coordinator should still be pre-training")
+        let w = try start(["worker", "--connect", ep, "--heartbeat-ms", "100"], log: wLog)
+        XCTAssertEqual(Gtl.wait(c, seconds: 120, "coordinator"), 0)
+        XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0)
+        XCTAssertTrue(text(cLog).contains("handing out tasks (1 worker already connected)"), text(cLog))
+        XCTAssertFalse(text(wLog).contains("reconnect"), "the lobby's heartbeats keep the worker from giving the coordinator up:\n\(text(wLog))")
+        XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
+    }
+
+    func testASignalDuringPreTrainingStopsTheCoordinatorAtOnce() throws {
+        let dir = Gtl.tempDir("lobby-stop")
+        var job = clusterJob(scouts: 4, scoutSteps: 20)
+        job.layers = "flatten dense(64) relu dense(5)"
+        job.pretrain.steps = 200_000   // a minute or more: the signal must not wait for it
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), log = dir.appendingPathComponent("c.log")
+        func text() -> String { String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self) }
+        let c = try start(["coordinator", "--bind", freeEndpoint(), "--out", out.path, "--job", jobFile], log: log)
+        XCTAssertTrue(Gtl.eventually(60) { text().contains("pre-training on classes") })
+        kill(c.processIdentifier, SIGTERM)
+        XCTAssertEqual(Gtl.wait(c, seconds: 10, "coordinator stopped while pre-training"), 3)
+        XCTAssertTrue(text().contains("before the job started: nothing journalled"), text())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("journal.gtlj").path))
+    }
+
     func testGarbageFramesAreDroppedAndEveryoneElseIsServed() throws {
         let dir = Gtl.tempDir("garbage"), job = clusterJob(scouts: 6, scoutSteps: 20)
         let jobFile = try writeJob(job, in: dir)
@@ -186,8 +222,8 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
         let log = dir.appendingPathComponent("c.log")
         let c = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile, "--heartbeat-ms", "200"], log: log)
         func coordinatorLog() -> String { String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self) }
-        // Extend while the coordinator runs (listening, before any worker: no race with the job's end).
-        XCTAssertTrue(Gtl.eventually(60) { coordinatorLog().contains("listening on") })
+        // Extend while the coordinator runs (handing out tasks, before any worker: no race with the job's end).
+        XCTAssertTrue(Gtl.eventually(60) { coordinatorLog().contains("handing out tasks") })
         let e = try start(["extend", "--out", out.path, "--scouts", "9"], log: dir.appendingPathComponent("e.log"))
         XCTAssertEqual(Gtl.wait(e, seconds: 20, "gtl extend"), 0)
         XCTAssertTrue(Gtl.eventually(20) { coordinatorLog().contains("extending the job from 6 to 9 scouts") }, coordinatorLog())

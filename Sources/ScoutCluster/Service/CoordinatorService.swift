@@ -49,7 +49,8 @@ public final class CoordinatorService {
     /// How it is run.
     public let settings: CoordinatorSettings
     let outputs: JobOutputs
-    var journalPath: String { settings.out.appendingPathComponent("journal.gtlj").path }
+    var journalPath: String { Self.journalPath(in: settings.out) }
+    static func journalPath(in out: URL) -> String { out.appendingPathComponent("journal.gtlj").path }
 
     /// A coordinator for `pipeline`'s job.
     public init(pipeline: Pipeline, settings: CoordinatorSettings) throws {
@@ -61,7 +62,9 @@ public final class CoordinatorService {
     /// The downstream base and the snapshot scouts start from (the base's file, or with an
     /// autoencoder objective the autoencoder's): pre-trained now, or (on resume) the ones already
     /// in the output folder.
-    private func prepareBase() throws -> (Network, [UInt8]) {
+    /// Static, so it can run on its own thread while the poll loop serves the lobby.
+    private static func prepareBase(pipeline: Pipeline, settings: CoordinatorSettings, outputs: JobOutputs) throws -> (Network, [UInt8]) {
+        let journalPath = journalPath(in: settings.out)
         let journalExists = FileManager.default.fileExists(atPath: journalPath)
         let scoutedURL = outputs.scoutedURL(pipeline)
         if settings.resume, journalExists, FileManager.default.fileExists(atPath: scoutedURL.path),
@@ -84,17 +87,41 @@ public final class CoordinatorService {
         return (base, try AtomicFile.read(scoutedURL))
     }
 
-    /// Runs the job to the end (or until `stop`); `onBound` gets the bound endpoint before any
-    /// worker can be served, `progress` the status after every change.
+    /// Runs the job to the end (or until `stop`); `onBound` gets the bound endpoint as soon as
+    /// workers can connect, which is before pre-training (they wait in the lobby), and
+    /// `progress` the status after every change.
     public func run(stop: StopSignal, onBound: (String) throws -> Void = { _ in },
                     progress: (CoordinatorStatus) -> Void = { _ in }) throws -> CoordinatorOutcome {
         let job = pipeline.job
-        let (base, snapshot) = try prepareBase()
-        let snapshotHash = SHA256.hash(snapshot)
-        let jobSpec = try JobPackage(job: job, datasetSHA256: hexString(ContentHash.dataset(pipeline.data))).encoded()
         // The journal is bound to what determines scout results, not to evaluation settings.
         let identity = try job.scoutingIdentity.encoded()
         let jobID = String(hexString(SHA256.hash(identity)).prefix(16))
+        let incarnation = UInt64.random(in: 1...UInt64.max)
+
+        // The socket first, with CURVE and a ZAP allow-list when keys are given, so workers
+        // started with the coordinator wait in the lobby while the base is pre-trained.
+        let context = try ZmqContext()
+        defer { context.shutdown() }
+        let (router, authenticator) = try makeRouter(context: context)
+        defer { authenticator?.stop() }
+        defer { router.close() }
+        let endpoint = try router.bind(settings.bind, insecure: settings.insecure)
+        settings.log.event("listen", "job \(jobID): listening on \(endpoint)" + (authenticator != nil ? " (CURVE)" : ""))
+        try onBound(endpoint)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        func now() -> Instant { Instant(clock.now - started) }
+        var lobby = CoordinatorLobby(incarnation: incarnation, heartbeatInterval: settings.heartbeat)
+        let (pipeline, settings, outputs) = (self.pipeline, self.settings, self.outputs)
+        guard let (base, snapshot) = try waitInLobby(&lobby, router: router, jobID: jobID, stop: stop, now: now, prepare: {
+            try Self.prepareBase(pipeline: pipeline, settings: settings, outputs: outputs)
+        }) else {
+            settings.log.event("stop", "stopping on signal \(stop.signal) before the job started: nothing journalled")
+            return .interrupted(signal: stop.signal, recorded: 0, total: job.scouts)
+        }
+        let snapshotHash = SHA256.hash(snapshot)
+        let jobSpec = try JobPackage(job: job, datasetSHA256: hexString(ContentHash.dataset(pipeline.data))).encoded()
         let header = JournalHeader(jobID: jobID, jobSpec: identity, snapshotHash: snapshotHash)
 
         // The journal: replay what is there (resume) or start a new one bound to this job.
@@ -105,24 +132,11 @@ public final class CoordinatorService {
 
         var core = try CoordinatorCore(config: CoordinatorConfig(
             jobID: jobID, taskCount: UInt64(total), snapshotHash: snapshotHash, snapshotSize: UInt64(snapshot.count),
-            jobSpec: jobSpec, incarnation: UInt64.random(in: 1...UInt64.max), heartbeatInterval: settings.heartbeat),
+            jobSpec: jobSpec, incarnation: incarnation, heartbeatInterval: settings.heartbeat),
             completed: completed)
+        settings.log.event("start", "job \(jobID): \(job.autoScouts == nil ? "\(total)" : "auto (rounds of \(job.scouts))") scouts, snapshot \(snapshot.count) bytes; handing out tasks (\(lobby.waiting.count) worker\(lobby.waiting.count == 1 ? "" : "s") already connected)")
 
-        // The socket, with CURVE and a ZAP allow-list when keys are given.
-        let context = try ZmqContext()
-        defer { context.shutdown() }
-        let (router, authenticator) = try makeRouter(context: context)
-        defer { authenticator?.stop() }
-        defer { router.close() }
-        let endpoint = try router.bind(settings.bind, insecure: settings.insecure)
-        settings.log.event("listen", "job \(jobID): \(job.autoScouts == nil ? "\(total)" : "auto (rounds of \(job.scouts))") scouts, snapshot \(snapshot.count) bytes, listening on \(endpoint)"
-                           + (authenticator != nil ? " (CURVE)" : ""))
-        try onBound(endpoint)
-
-        let clock = ContinuousClock()
-        let started = clock.now
-        func now() -> Instant { Instant(clock.now - started) }
-        var peers = Set<PeerID>()
+        var peers = Set(lobby.waiting)
         var sendBuffer: [UInt8] = []
         var peerBuffer: [UInt8] = [], payload: [UInt8] = []
         var outcome: CoordinatorOutcome? = nil
@@ -132,7 +146,7 @@ public final class CoordinatorService {
         var envelope: [UInt8]? = nil
         // The end of a round, computed off the poll thread while the loop goes on (and the
         // finished core keeps heartbeating).
-        var finishing: BackgroundFinish? = nil
+        var finishing: Background<RoundEnd>? = nil
 
         func send(_ peer: PeerID, _ message: WireMessage) throws {
             message.encode(into: &sendBuffer)
@@ -163,7 +177,7 @@ public final class CoordinatorService {
                     settings.log.event("requeue", "scout \(task) requeued: \(reason)", ["task": String(task)])
                 case .finished:
                     try journal.sync()
-                    finishing = BackgroundFinish(BackgroundFinish.work(
+                    finishing = Background(RoundEnd.work(
                         reducer: reducer, monitor: stoppedEarly ? nil : monitor, scouts: Int(core.status.recorded),
                         pipeline: pipeline, outputs: outputs))
                 case let .failed(reason):
@@ -197,7 +211,7 @@ public final class CoordinatorService {
         }
 
         /// Applies what the round's end decided: more scouts, or the job is over.
-        func endRound(_ result: BackgroundFinish.Outcome) throws {
+        func endRound(_ result: RoundEnd) throws {
             switch result {
             case let .failed(error):
                 throw error
@@ -225,6 +239,8 @@ public final class CoordinatorService {
             settings.log.event("round", "\(point.scouts) scouts: relative change \(point.relativeChange.map { String(format: "%.4f", $0) } ?? "-"), rank correlation \(point.rankCorrelation.map { String(format: "%.4f", $0) } ?? "-")")
         }
 
+        // The workers that waited in the lobby join now, in the order they came.
+        for (peer, hello) in lobby.admissions { try execute(core.handle(.message(from: peer, .hello(hello), now: now()))) }
         if completed.count >= total { try execute([.finished]) }
         var controlStamp = ControlFile.stamp(in: settings.out)
         progress(core.status)

@@ -13,7 +13,7 @@ public final class LocalWorkers {
     /// Starts `count` workers connecting to `endpoint`, their output appended to `logURL`.
     public init(count: Int, endpoint: String, logURL: URL, extraArguments: [String] = []) throws {
         self.logURL = logURL
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         for i in 0..<count {

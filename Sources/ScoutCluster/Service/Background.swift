@@ -1,28 +1,18 @@
 import Foundation
 import GTL
 
-/// The end of a round of scouts — the guide from the reduced sums, the `--scouts auto` decision,
-/// the output files — computed on a thread of its own while the coordinator's poll loop keeps
-/// heartbeating. For a model-sized guide this takes seconds (10 M parameters: about 3 s here);
-/// done on the poll thread it silenced the coordinator long enough for workers to take it for
-/// dead and reconnect, and a worker reconnecting at that moment missed the job-over message and
-/// retried until `--give-up-after`.
-final class BackgroundFinish: @unchecked Sendable {
-    /// What the round's end decided.
-    enum Outcome {
-        /// `--scouts auto`: the guide has not converged; add `by` scouts. `monitor` has the new round.
-        case extend(by: Int, monitor: ConvergenceMonitor)
-        /// The guide is written (`monitor`: the automatic job's trace, if any).
-        case done(guide: [Float], monitor: ConvergenceMonitor?)
-        /// Computing or writing the guide failed.
-        case failed(Error)
-    }
-
+/// Work on a thread of its own whose outcome the coordinator's poll loop picks up when ready,
+/// so that the loop keeps heartbeating meanwhile: pre-training the base before the job starts,
+/// and the end of each round of scouts. Either takes seconds for a large model (the guide of
+/// 10 M parameters: about 3 s here); done on the poll thread it silenced the coordinator long
+/// enough for workers to take it for dead and reconnect, and a worker reconnecting at the end
+/// missed the job-over message and retried until `--give-up-after`.
+final class Background<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var outcome: Outcome?
+    private var outcome: Value?
 
     /// Starts `work` on a new thread (8 MiB of stack, like the worker's training threads).
-    init(_ work: @escaping @Sendable () -> Outcome) {
+    init(_ work: @escaping @Sendable () -> Value) {
         let thread = Thread { [self] in
             let o = work()
             lock.lock(); outcome = o; lock.unlock()
@@ -32,15 +22,26 @@ final class BackgroundFinish: @unchecked Sendable {
     }
 
     /// The outcome once the work is done (nil while it runs).
-    var result: Outcome? {
+    var result: Value? {
         lock.lock(); defer { lock.unlock() }
         return outcome
     }
+}
+
+/// The end of a round of scouts: the guide from the reduced sums, the `--scouts auto`
+/// decision, the output files.
+enum RoundEnd {
+    /// `--scouts auto`: the guide has not converged; add `by` scouts. `monitor` has the new round.
+    case extend(by: Int, monitor: ConvergenceMonitor)
+    /// The guide is written (`monitor`: the automatic job's trace, if any).
+    case done(guide: [Float], monitor: ConvergenceMonitor?)
+    /// Computing or writing the guide failed.
+    case failed(Error)
 
     /// The work of one round's end: with a monitor, observe the guide and maybe ask for more
     /// scouts; otherwise (or once converged) write the guide and the scout means.
     static func work(reducer: GuideReducer, monitor: ConvergenceMonitor?, scouts: Int, pipeline: Pipeline,
-                     outputs: JobOutputs) -> @Sendable () -> Outcome {
+                     outputs: JobOutputs) -> @Sendable () -> RoundEnd {
         {
             do {
                 var monitor = monitor

@@ -1,0 +1,67 @@
+import Foundation
+import GTL
+import GTLEngine
+import ScoutWire
+
+extension CoordinatorService {
+    /// Runs `prepare` (pre-training, or loading the base on resume) on a thread of its own while
+    /// serving `lobby` on `router`: workers that connect meanwhile are heartbeated and their
+    /// Hellos kept for the core. Returns `prepare`'s value, or nil if `stop` was requested first
+    /// (the preparation is abandoned: nothing is journalled before it ends). If `prepare` throws,
+    /// the waiting workers are told the job failed before the error is rethrown, so they exit
+    /// instead of retrying until `--give-up-after`.
+    func waitInLobby<T>(_ lobby: inout CoordinatorLobby, router: ZmqSocket, jobID: String, stop: StopSignal,
+                        now: () -> Instant, prepare: @escaping @Sendable () throws -> T) throws -> T? {
+        let work = Background<Result<T, Error>> { Result { try prepare() } }
+        var peer: [UInt8] = [], payload: [UInt8] = [], sendBuffer: [UInt8] = []
+        func send(_ to: PeerID, _ message: WireMessage) throws {
+            message.encode(into: &sendBuffer)
+            _ = try router.send(to: to.bytes, sendBuffer)
+        }
+        func execute(_ directives: [CoordinatorDirective]) throws {
+            for d in directives {
+                switch d {
+                case let .send(to, message): try send(to, message)
+                case let .log(text): settings.log.event("protocol", text)
+                default: break   // the lobby only heartbeats and logs
+                }
+            }
+        }
+        var lastTick = now()
+        while true {
+            if let result = work.result {
+                switch result {
+                case let .success(value):
+                    return value
+                case let .failure(error):
+                    let over = WireMessage.jobOver(JobOver(jobID: jobID, reason: "the coordinator could not prepare the job: \(error)", success: false))
+                    for p in lobby.waiting { try send(p, over) }
+                    throw error
+                }
+            }
+            if stop.isRequested { return nil }
+            if try router.waitReadable(timeoutMs: 20) {
+                for _ in 0..<256 {
+                    let status = try router.receiveFromPeer(peer: &peer, payload: &payload, dontWait: true)
+                    if status == .wouldBlock || status == .interrupted { break }
+                    let from = PeerID(peer)
+                    guard status == .received else {
+                        try execute(lobby.handle(.malformed(from: from, reason: "unexpected frame layout", now: now())))
+                        continue
+                    }
+                    do {
+                        let message = try payload.withUnsafeBytes { try WireMessage.decode($0, maxBytes: settings.maxMessageBytes) }
+                        try execute(lobby.handle(.message(from: from, message, now: now())))
+                    } catch {
+                        try execute(lobby.handle(.malformed(from: from, reason: "\(error)", now: now())))
+                    }
+                }
+            }
+            let t = now()
+            if t - lastTick >= .milliseconds(100) {
+                try execute(lobby.handle(.tick(now: t)))
+                lastTick = t
+            }
+        }
+    }
+}

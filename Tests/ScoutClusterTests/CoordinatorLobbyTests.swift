@@ -1,0 +1,58 @@
+import XCTest
+import ScoutWire
+@testable import ScoutCluster
+
+/// The lobby: workers that connect while the coordinator pre-trains are kept alive and admitted
+/// when the job starts.
+final class CoordinatorLobbyTests: XCTestCase {
+    func sends(_ d: [CoordinatorDirective]) -> [(PeerID, WireMessage)] {
+        d.compactMap { if case let .send(p, m) = $0 { return (p, m) } else { return nil } }
+    }
+
+    func testWaitingWorkersAreHeartbeatedOncePerIntervalWithTheCoordinatorsIncarnation() {
+        var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1))
+        XCTAssertTrue(sends(lobby.handle(.tick(now: .zero))).isEmpty, "no one to heartbeat yet")
+        // A newcomer is heard at once, not up to an interval later.
+        let greeting = sends(lobby.handle(.message(from: PeerID("a"), hello(1), now: .seconds(0.2))))
+        XCTAssertEqual(greeting.map(\.0), [PeerID("a")])
+        guard case let .heartbeat(beat)? = greeting.first?.1 else { return XCTFail("\(greeting)") }
+        XCTAssertEqual(beat.incarnation, 99)
+        _ = lobby.handle(.message(from: PeerID("b"), hello(2), now: .seconds(0.5)))
+        XCTAssertTrue(sends(lobby.handle(.tick(now: .seconds(0.9)))).isEmpty, "within the interval")
+        XCTAssertEqual(sends(lobby.handle(.tick(now: .seconds(1.2)))).map(\.0), [PeerID("a"), PeerID("b")])
+        XCTAssertTrue(sends(lobby.handle(.tick(now: .seconds(1.5)))).isEmpty)
+        XCTAssertEqual(sends(lobby.handle(.tick(now: .seconds(2.3)))).map(\.0), [PeerID("a"), PeerID("b")])
+    }
+
+    func testEachWorkersLatestHelloIsAdmittedInTheOrderWorkersCame() {
+        var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1))
+        _ = lobby.handle(.message(from: PeerID("b"), hello(2, ready: false), now: .zero))
+        _ = lobby.handle(.message(from: PeerID("a"), hello(1), now: .seconds(1)))
+        _ = lobby.handle(.message(from: PeerID("b"), hello(2, capacity: 2), now: .seconds(3)))   // its periodic repeat
+        XCTAssertEqual(lobby.admissions.map(\.peer), [PeerID("b"), PeerID("a")])
+        XCTAssertEqual(lobby.admissions.map(\.hello.capacity), [2, 1])
+        XCTAssertEqual(lobby.admissions.map(\.hello.ready), [true, true])
+    }
+
+    func testOtherFramesAreDroppedAndLogged() {
+        var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1))
+        var d = lobby.handle(.message(from: PeerID("a"), .result(result(task: 0, incarnation: 1)), now: .zero))
+        d += lobby.handle(.message(from: PeerID("a"), .heartbeat(Heartbeat(incarnation: 1, sequence: 1)), now: .zero))
+        d += lobby.handle(.malformed(from: PeerID("c"), reason: "garbage", now: .zero))
+        d += lobby.handle(.extend(by: 3))
+        XCTAssertTrue(sends(d).isEmpty)
+        XCTAssertEqual(d.logs.count, 3, "\(d.logs)")
+        XCTAssertTrue(d.logs[0].contains("dropped a result frame from a while pre-training"), d.logs[0])
+        XCTAssertTrue(lobby.admissions.isEmpty)
+    }
+
+    func testAdmittedHellosGetTasksFromTheCore() throws {
+        // What the shell does when pre-training ends: feed the kept Hellos to the new core.
+        var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1))
+        _ = lobby.handle(.message(from: PeerID("a"), hello(1, capacity: 2), now: .zero))
+        _ = lobby.handle(.message(from: PeerID("b"), hello(2, capacity: 2), now: .zero))
+        var core = try CoordinatorCore(config: testConfig(tasks: 8))
+        let d = lobby.admissions.flatMap { core.handle(.message(from: $0.peer, .hello($0.hello), now: .seconds(5))) }
+        XCTAssertEqual(d.assignments.map { "\($0.0):\($0.1)" }, ["\(PeerID("a")):0", "\(PeerID("a")):1", "\(PeerID("b")):2", "\(PeerID("b")):3"])
+    }
+}
