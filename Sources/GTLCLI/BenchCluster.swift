@@ -128,6 +128,12 @@ struct ClusterBench {
         bound.wait()
         if let f = failure.value { throw ClusterError("coordinator: \(f)") }
         let endpoint = "tcp://127.0.0.1:\(port)"
+        // Bound comes before pre-training: the base exists (renamed into place whole) once it ends.
+        let basePath = settings.out.appendingPathComponent("base.safetensors").path
+        while !FileManager.default.fileExists(atPath: basePath) {
+            if let f = failure.value { throw ClusterError("coordinator: \(f)") }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
         let snapshotBytes = try AtomicFile.read(settings.out.appendingPathComponent("base.safetensors"))
         var proto: [Double] = [], raw: [Double] = [], hashing: [Double] = []
         for r in 0..<repeats {

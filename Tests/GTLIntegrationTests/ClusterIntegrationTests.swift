@@ -315,3 +315,18 @@ final class ScoutCountIntegrationTests: ProcessTestCase {
         return (out, p, scouted, reducer)
     }
 }
+
+/// The cluster benchmarks (BENCHMARKS.md's figures) still run end to end, on a tiny model.
+final class BenchCommandIntegrationTests: ProcessTestCase {
+    func testSnapshotAndDispatchBenchmarksRunAndReportTheirFigures() throws {
+        let dir = Gtl.tempDir("bench")
+        for (name, args, key) in [("snapshot", ["bench", "cluster", "snapshot", "--layers", "flatten dense(8) relu dense(5)", "--repeats", "1"], "\"protocol_over_raw\""),
+                                  ("dispatch", ["bench", "cluster", "dispatch", "--workers", "2", "--tasks", "40"], "\"steady_tasks_per_s\"")] {
+            let log = dir.appendingPathComponent("\(name).log")
+            let p = try start(args, log: log)
+            let text = { String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self) }
+            XCTAssertEqual(Gtl.wait(p, seconds: 120, "gtl bench cluster \(name)"), 0, text())
+            XCTAssertTrue(text().contains(key), text())
+        }
+    }
+}
