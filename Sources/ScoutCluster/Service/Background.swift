@@ -10,12 +10,15 @@ import GTL
 final class Background<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var outcome: Value?
+    /// Signalled when the work is done: poll it with the socket (`waitReadable(timeoutMs:or:)`).
+    let done = WakeupPipe()
 
     /// Starts `work` on a new thread (8 MiB of stack, like the worker's training threads).
     init(_ work: @escaping @Sendable () -> Value) {
         let thread = Thread { [self] in
             let o = work()
             lock.lock(); outcome = o; lock.unlock()
+            done.signal()
         }
         thread.stackSize = 8 << 20
         thread.start()

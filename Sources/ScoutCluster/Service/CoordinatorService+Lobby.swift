@@ -40,7 +40,7 @@ extension CoordinatorService {
                 }
             }
             if stop.isRequested { return nil }
-            if try router.waitReadable(timeoutMs: 20) {
+            if try router.waitReadable(timeoutMs: 50, or: work.done.readEnd).socket {
                 for _ in 0..<256 {
                     let status = try router.receiveFromPeer(peer: &peer, payload: &payload, dontWait: true)
                     if status == .wouldBlock || status == .interrupted { break }

@@ -253,9 +253,11 @@ public final class CoordinatorService {
                 return .interrupted(signal: stop.signal, recorded: Int(s.recorded), total: Int(s.total))
             }
             var changed = false
-            // While the round's end runs in the background, look for its outcome every 2 ms
-            // rather than 50: the job's last step should not wait on an idle socket.
-            if try router.waitReadable(timeoutMs: finishing == nil ? 50 : 2) {
+            // While the round's end runs in the background, its thread wakes the poll when done:
+            // the job's last step should not wait on an idle socket.
+            let readable = try finishing.map { try router.waitReadable(timeoutMs: 50, or: $0.done.readEnd).socket }
+                ?? router.waitReadable(timeoutMs: 50)
+            if readable {
                 // Drain what is queued (bounded, so ticks and heartbeats keep their pace).
                 for _ in 0..<256 {
                     let status = try router.receiveFromPeer(peer: &peerBuffer, payload: &payload, dontWait: true)

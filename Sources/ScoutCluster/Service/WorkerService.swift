@@ -55,35 +55,20 @@ public final class WorkerService {
     public let settings: WorkerSettings
     private let mailbox = Mailbox()
 
-    /// Outcomes posted by training threads, drained by the service loop. Posting also writes a
-    /// byte to a pipe that the loop polls with its socket, so a finished scout is picked up at
-    /// once instead of at the next poll timeout (which cost ~20 ms per scout).
+    /// Outcomes posted by training threads, drained by the service loop. Posting also signals
+    /// a pipe that the loop polls with its socket, so a finished scout is picked up at once
+    /// instead of at the next poll timeout (which cost ~20 ms per scout).
     private final class Mailbox: Sendable {
         private let items = Mutex<[TrainingOutcome]>([])
-        /// Read end (polled) and write end (signalled) of the wake-up pipe.
-        let wakeup: Int32, signal: Int32
-
-        init() {
-            var fds: [Int32] = [-1, -1]
-            precondition(pipe(&fds) == 0, "cannot create the worker's wake-up pipe: \(String(cString: strerror(errno)))")
-            for fd in fds {
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            }
-            (wakeup, signal) = (fds[0], fds[1])
-        }
-
-        deinit { close(wakeup); close(signal) }
+        let wakeup = WakeupPipe()
 
         func post(_ o: TrainingOutcome) {
             items.withLock { $0.append(o) }
-            var byte: UInt8 = 1
-            _ = write(signal, &byte, 1)
+            wakeup.signal()
         }
 
         func drain() -> [TrainingOutcome] {
-            var sink = [UInt8](repeating: 0, count: 64)
-            while read(wakeup, &sink, sink.count) > 0 {}
+            wakeup.drain()
             return items.withLock { box in defer { box = [] }; return box }
         }
     }
@@ -180,7 +165,7 @@ public final class WorkerService {
                 settings.log.event("stop", "stopping on signal \(stop.signal); an unfinished scout is abandoned (the coordinator requeues it)")
                 return nil
             }
-            let ready = try socket.waitReadable(timeoutMs: 100, or: mailbox.wakeup)
+            let ready = try socket.waitReadable(timeoutMs: 100, or: mailbox.wakeup.readEnd)
             if ready.socket {
                 for _ in 0..<64 {
                     let status = try socket.receive(into: &payload, dontWait: true)
