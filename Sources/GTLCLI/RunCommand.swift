@@ -55,16 +55,21 @@ struct RunCommand: Command {
         var convergence: ConvergenceReport? = nil
         if workers == 0 {
             note("pre-training on classes \(job.pretrainClasses) for \(job.pretrain.steps) steps")
-            let (network, _) = try timed("pretrain") { try pipeline.pretrain() }
-            let downstream = try outputs.savePretrained(network, pipeline: pipeline)
+            // Timed like the cluster's "pretrain+scouts": saving the base, reducing and writing
+            // the guide included, so the two are comparable (scripts/bench/scouting.py).
+            let (network, downstream) = try timed("pretrain") {
+                let (network, _) = try pipeline.pretrain()
+                return (network, try outputs.savePretrained(network, pipeline: pipeline))
+            }
             var reducer = try pipeline.makeReducer()
             var bar = ProgressDisplay("scouts", total: job.scouts)
-            convergence = try timed("scouts") {
-                try pipeline.scoutAll(base: network, into: &reducer) { done, total in bar.total = total; bar.update(done) }
+            (convergence, guide) = try timed("scouts") {
+                let c = try pipeline.scoutAll(base: network, into: &reducer) { done, total in bar.total = total; bar.update(done) }
+                let m = try reducer.means()
+                let g = try pipeline.guide(means: m, layout: reducer.layout)
+                try outputs.writeGuide(g, means: m, meansLayout: reducer.layout, pipeline: pipeline, scouts: reducer.count)
+                return (c, g)
             }
-            let m = try reducer.means()
-            guide = try pipeline.guide(means: m, layout: reducer.layout)
-            try outputs.writeGuide(guide, means: m, meansLayout: reducer.layout, pipeline: pipeline, scouts: reducer.count)
             (base, scouts, saturated, scoutLoss) = (downstream, reducer.count, reducer.saturated, reducer.scoutLosses)
         } else {
             let journal = out.appendingPathComponent("journal.gtlj")

@@ -10,8 +10,9 @@ minimum and not counted). Configurations are interleaved repeat by repeat.
 
   scouting.py GTL_BINARY [--repeats N] [--scouts N] [--baseline OTHER_GTL] [extra job flags...]
 
-With --baseline, the runs with workers are repeated with OTHER_GTL (e.g. the build of the parent
-commit) in the same interleaved order, so a change to the cluster is measured side by side.
+With --baseline, every configuration is repeated with OTHER_GTL (e.g. the build of the parent
+commit) in the same interleaved order, and each binary's overhead is against its own in-process
+run, so a change to the cluster is measured side by side even when the engine changed too.
 """
 import argparse
 import json
@@ -53,7 +54,7 @@ def main():
         job = ["--scouts", str(a.scouts)] + job
     configs = [(name, prefix, workers, a.gtl) for name, prefix, workers in CONFIGS]
     if a.baseline:
-        configs += [(name + " (baseline)", prefix, workers, a.baseline) for name, prefix, workers in CONFIGS if workers]
+        configs += [(name + " (baseline)", prefix, workers, a.baseline) for name, prefix, workers in CONFIGS]
         configs.sort(key=lambda c: (c[0].split(",")[0], c[2]))   # each core count's runs back to back
     tmp = tempfile.mkdtemp(prefix="gtl-bench-scouting-")
     times = {c[0]: [] for c in configs}
@@ -75,7 +76,8 @@ def main():
     print(f"{'configuration':30s} {'pretrain+scouts s (min..max)':>30s}  vs in-process same cores")
     for name, _, workers, _ in configs:
         v = times[name]
-        ref = times[name.split(",")[0] + ", in-process"]
+        # Each binary against its own in-process run: the engine may have changed too.
+        ref = times[name.split(",")[0] + ", in-process" + (" (baseline)" if name.endswith("(baseline)") else "")]
         over = [x / y - 1 for x, y in zip(v, ref)]
         print(f"{name:30s} {statistics.median(v):12.2f} ({min(v):.2f}..{max(v):.2f})".ljust(63)
               + ("" if workers == 0 else f"{100 * statistics.median(over):+6.1f}% ({100 * min(over):+.1f}..{100 * max(over):+.1f})"))

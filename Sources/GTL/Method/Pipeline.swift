@@ -20,6 +20,10 @@ public struct Pipeline: Sendable {
     public let trainingClasses: [Int]
     /// With an unsupervised objective: how the pseudo-labels came out.
     public let pseudoLabels: PseudoLabelSummary?
+    /// Dataset indices of each pre-training class: the pool scouts draw from. Computed once:
+    /// a worker runs every scout through `scout(_:base:)`, and recomputing it there (a pass over
+    /// the labels per class) cost about as much as a short scout's round trip.
+    public let scoutPool: [Int: [Int]]
 
     /// Loads the data and checks the job against it.
     public init(job: JobConfig) throws {
@@ -40,11 +44,9 @@ public struct Pipeline: Sendable {
         } else {
             (training, trainingClasses, pseudoLabels) = (data, job.pretrainClasses, nil)
         }
-    }
-
-    /// Dataset indices of each pre-training class: the pool scouts draw from.
-    public var scoutPool: [Int: [Int]] {
-        Dictionary(uniqueKeysWithValues: trainingClasses.map { ($0, training.indices(ofClasses: [$0])) })
+        var pool: [Int: [Int]] = Dictionary(uniqueKeysWithValues: trainingClasses.map { ($0, []) })
+        for (i, label) in training.labels.enumerated() { pool[Int(label)]?.append(i) }
+        scoutPool = pool
     }
 
     /// The scouting plan of the job.

@@ -24,7 +24,10 @@ public struct ClusterLog: Sendable {
             line = "[\(source)] \(message)"
         case .json:
             var object: [String: String] = fields
-            object["time"] = ISO8601DateFormatter().string(from: Date())
+            // Milliseconds: log collectors order and time events by this field.
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            object["time"] = formatter.string(from: Date())
             object["source"] = source
             object["event"] = kind
             object["message"] = message
