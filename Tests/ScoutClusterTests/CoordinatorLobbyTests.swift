@@ -52,7 +52,19 @@ final class CoordinatorLobbyTests: XCTestCase {
         _ = lobby.handle(.message(from: PeerID("a"), hello(1, capacity: 2), now: .zero))
         _ = lobby.handle(.message(from: PeerID("b"), hello(2, capacity: 2), now: .zero))
         var core = try CoordinatorCore(config: testConfig(tasks: 8))
-        let d = lobby.admissions.flatMap { core.handle(.message(from: $0.peer, .hello($0.hello), now: .seconds(5))) }
-        XCTAssertEqual(d.assignments.map { "\($0.0):\($0.1)" }, ["\(PeerID("a")):0", "\(PeerID("a")):1", "\(PeerID("b")):2", "\(PeerID("b")):3"])
+        let d = core.handle(.admit(lobby.admissions, now: .seconds(5)))
+        XCTAssertEqual(d.filter { if case .workerJoined = $0 { return true } else { return false } }.count, 2)
+        XCTAssertEqual(d.assignments.map { "\($0.0):\($0.1)" }, ["\(PeerID("a")):0", "\(PeerID("b")):1", "\(PeerID("a")):2", "\(PeerID("b")):3"])
+    }
+
+    func testAJobWithAsManyScoutsAsWaitingWorkersGivesEachOne() throws {
+        // Admitted one by one, the first workers would each take a second task while the last
+        // got none; admitted together, every worker gets one and none is queued.
+        var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1))
+        for i in 1...4 { _ = lobby.handle(.message(from: PeerID("w\(i)"), hello(UInt64(i), capacity: 2), now: .zero)) }
+        var core = try CoordinatorCore(config: testConfig(tasks: 4))
+        let d = core.handle(.admit(lobby.admissions, now: .seconds(1)))
+        XCTAssertEqual(d.assignments.map(\.0), (1...4).map { PeerID("w\($0)") })
+        XCTAssertEqual(d.assignments.map(\.1), [0, 1, 2, 3])
     }
 }

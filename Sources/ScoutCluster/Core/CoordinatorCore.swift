@@ -14,7 +14,8 @@ import ScoutWire
 ///   gets the lowest pending task, in join order, and may hold up to the capacity its Hello
 ///   announced. Tasks beyond the first one a worker holds are handed out only while at least as
 ///   many tasks are pending as there are live workers, so the job's last scouts are not queued
-///   behind a busy worker while another one idles.
+///   behind a busy worker while another one idles. Workers admitted together from the lobby
+///   (`.admit`) all join before any task is handed out.
 /// - A worker that refuses a task as busy loses nothing: the task is requeued without counting
 ///   an attempt, and the worker gets no more until it reports a result or a ready Hello.
 /// - A result is recorded only if it answers the task and attempt currently assigned to the
@@ -93,6 +94,8 @@ public struct CoordinatorCore: Sendable {
             out.append(.log("dropped an undecodable frame from \(peer): \(reason)"))
         case let .tick(now):
             onTick(now: now, into: &out)
+        case let .admit(admissions, now):
+            for a in admissions { onHello(from: a.peer, a.hello, now: now, into: &out) }
         case let .extend(count):
             if count > 0 {
                 let first = queue.total

@@ -14,6 +14,24 @@ public enum CoordinatorEvent: Sendable, Equatable {
     case tick(now: Instant)
     /// Add `count` more scout tasks, numbered after the existing ones.
     case extend(by: Int)
+    /// The workers that waited in the lobby, with their latest Hellos in the order they came:
+    /// all are admitted before any task is handed out, so a job with few scouts per worker is
+    /// spread over all of them instead of queued on the first to be admitted.
+    case admit([LobbyAdmission], now: Instant)
+}
+
+/// One worker waiting in the lobby: where it speaks from and its latest Hello.
+public struct LobbyAdmission: Sendable, Equatable {
+    /// The worker's routing id.
+    public let peer: PeerID
+    /// Its latest Hello.
+    public let hello: Hello
+
+    /// An admission of `peer` with `hello`.
+    public init(peer: PeerID, hello: Hello) {
+        self.peer = peer
+        self.hello = hello
+    }
 }
 
 /// Something the shell must do on the core's behalf, returned by `CoordinatorCore.handle(_:)`

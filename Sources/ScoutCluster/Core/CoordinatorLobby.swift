@@ -35,8 +35,8 @@ public struct CoordinatorLobby: Sendable {
     public var waiting: [PeerID] { order }
 
     /// Each waiting peer's latest Hello, in the order the peers first said Hello: what the core
-    /// is fed when the job starts.
-    public var admissions: [(peer: PeerID, hello: Hello)] { order.map { ($0, hellos[$0]!) } }
+    /// is fed (`.admit`) when the job starts.
+    public var admissions: [LobbyAdmission] { order.map { LobbyAdmission(peer: $0, hello: hellos[$0]!) } }
 
     /// Applies one event; returns heartbeats to send and log lines. `.extend` is not a lobby
     /// matter (the job's size is read when it starts) and yields nothing.
@@ -62,7 +62,7 @@ public struct CoordinatorLobby: Sendable {
             guard lastHeartbeat.map({ now - $0 >= heartbeatInterval }) ?? true else { break }
             let message = beat(now: now, advance: true)
             for peer in order { out.append(.send(to: peer, message)) }
-        case .extend:
+        case .extend, .admit:
             break
         }
         return out

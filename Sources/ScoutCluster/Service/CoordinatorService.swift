@@ -240,7 +240,7 @@ public final class CoordinatorService {
         }
 
         // The workers that waited in the lobby join now, in the order they came.
-        for (peer, hello) in lobby.admissions { try execute(core.handle(.message(from: peer, .hello(hello), now: now()))) }
+        try execute(core.handle(.admit(lobby.admissions, now: now())))
         if completed.count >= total { try execute([.finished]) }
         var controlStamp = ControlFile.stamp(in: settings.out)
         progress(core.status)
