@@ -5,7 +5,7 @@
 # Usage: scripts/bench/run-all.sh [--quick]   (--quick: fewer repeats, for a smoke test)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REPEATS=7; SREPEATS=3; SECONDS_PER=0.5
+REPEATS=7; SREPEATS=9; SECONDS_PER=0.5
 [[ "${1:-}" == "--quick" ]] && { REPEATS=2; SREPEATS=1; SECONDS_PER=0.2; }
 OUT=bench-results
 mkdir -p "$OUT"
