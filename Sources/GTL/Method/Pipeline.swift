@@ -58,14 +58,19 @@ public struct Pipeline: Sendable {
     /// Pre-trains the scouted network (`scoutSpec`) on every training sample: class
     /// `trainingClasses[j]` → head output `j` (the pre-training classes, or the clusters), or, for
     /// a denoising autoencoder, each sample's reconstruction. Returns it with its last training loss.
-    public func pretrain() throws -> (network: Network, loss: Float) {
+    /// Throws `CancellationError` if `isCancelled` said yes before the last step (asked before
+    /// every step, so a signalled coordinator stops within one step, not after the whole run).
+    public func pretrain(isCancelled: () -> Bool = { false }) throws -> (network: Network, loss: Float) {
         var network = try scoutSpec.makeNetwork(seed: RandomGenerator.derive(job.seed, 0xBA5E))
         var rng = RandomGenerator(seed: RandomGenerator.derive(job.seed, 0xBA5F))
+        let loss: Float
         if let denoising = job.unsupervised?.denoising {
-            let loss = ReconstructionTrainer.train(&network, on: reconstructionTask, settings: job.pretrain, denoising: denoising, rng: &rng)
-            return (network, loss)
+            loss = ReconstructionTrainer.train(&network, on: reconstructionTask, settings: job.pretrain, denoising: denoising,
+                                               rng: &rng, isCancelled: isCancelled)
+        } else {
+            loss = Trainer.train(&network, on: pretrainingTask, settings: job.pretrain, rng: &rng, isCancelled: isCancelled)
         }
-        let loss = Trainer.train(&network, on: pretrainingTask, settings: job.pretrain, rng: &rng)
+        if isCancelled() { throw CancellationError() }
         return (network, loss)
     }
 

@@ -11,9 +11,11 @@ public enum ReconstructionTrainer {
     /// inputs are fresh corruptions of its targets (drawn from `rng`) instead of `task.inputs`, the
     /// usual way to train a denoising autoencoder (new noise every epoch, no fixed pairs to memorise).
     @discardableResult
+    /// `isCancelled` is asked before every step, as in `Trainer.train`.
     public static func train(_ network: inout Network, on task: ReconstructionTask, settings: TrainSettings,
                              denoising: Denoising? = nil, multipliers: [Float]? = nil, rng: inout RandomGenerator,
-                             afterStep: (_ step: Int, _ network: Network) -> Void = { _, _ in }) -> Float {
+                             afterStep: (_ step: Int, _ network: Network) -> Void = { _, _ in },
+                             isCancelled: () -> Bool = { false }) -> Float {
         precondition(task.count > 0, "cannot train on an empty task")
         precondition(network.inputWidth == task.inputWidth && network.outputWidth == task.targetWidth,
                      "network maps \(network.inputWidth) to \(network.outputWidth) values, task \(task.inputWidth) to \(task.targetWidth)")
@@ -24,6 +26,7 @@ public enum ReconstructionTrainer {
         var x = [Float](repeating: 0, count: batch * w), y = [Float](repeating: 0, count: batch * t)
         var last: Float = 0
         for step in 0..<settings.steps {
+            if isCancelled() { break }
             task.inputs.withUnsafeBufferPointer { src in
                 task.targets.withUnsafeBufferPointer { tgt in
                     x.withUnsafeMutableBufferPointer { xb in

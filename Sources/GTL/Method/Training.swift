@@ -83,11 +83,14 @@ public struct Trainer {
     /// The loss every classification phase uses.
     public static let loss = SoftmaxCrossEntropy()
 
-    /// Trains `network` on `task`; returns the loss of the last step.
+    /// Trains `network` on `task`; returns the loss of the last step. `isCancelled` is asked
+    /// before every step; once it says yes, training stops where it is (the caller discards the
+    /// network: a coordinator stopped by a signal while pre-training).
     @discardableResult
     public static func train(_ network: inout Network, on task: Task, settings: TrainSettings, multipliers: [Float]? = nil,
                              rng: inout RandomGenerator,
-                             afterStep: (_ step: Int, _ network: Network) -> Void = { _, _ in }) -> Float {
+                             afterStep: (_ step: Int, _ network: Network) -> Void = { _, _ in },
+                             isCancelled: () -> Bool = { false }) -> Float {
         precondition(task.count > 0, "cannot train on an empty task")
         let batch = min(settings.batchSize, task.count), w = task.width
         var optimizer = settings.optimizer.make()
@@ -97,6 +100,7 @@ public struct Trainer {
         var y = [Int32](repeating: 0, count: batch)
         var last: Float = 0
         for step in 0..<settings.steps {
+            if isCancelled() { break }
             task.features.withUnsafeBufferPointer { src in
                 x.withUnsafeMutableBufferPointer { dst in
                     for row in 0..<batch {

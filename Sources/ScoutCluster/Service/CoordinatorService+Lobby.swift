@@ -6,8 +6,10 @@ import ScoutWire
 extension CoordinatorService {
     /// Runs `prepare` (pre-training, or loading the base on resume) on a thread of its own while
     /// serving `lobby` on `router`: workers that connect meanwhile are heartbeated and their
-    /// Hellos kept for the core. Returns `prepare`'s value, or nil if `stop` was requested first
-    /// (the preparation is abandoned: nothing is journalled before it ends). If `prepare` throws,
+    /// Hellos kept for the core. Returns `prepare`'s value, or nil if `stop` was requested first;
+    /// `prepare` must then end soon (pre-training watches `stop` and stops within a step), and is
+    /// waited for, so no thread is left computing while the process exits (one left inside
+    /// OpenBLAS crashed the exit). Nothing is journalled before it ends. If `prepare` throws,
     /// the waiting workers are told the job failed before the error is rethrown, so they exit
     /// instead of retrying until `--give-up-after`.
     func waitInLobby<T>(_ lobby: inout CoordinatorLobby, router: ZmqSocket, jobID: String, stop: StopSignal,
@@ -30,6 +32,7 @@ extension CoordinatorService {
         var lastTick = now()
         while true {
             if let result = work.result {
+                if stop.isRequested { return nil }
                 switch result {
                 case let .success(value):
                     return value
@@ -39,7 +42,6 @@ extension CoordinatorService {
                     throw error
                 }
             }
-            if stop.isRequested { return nil }
             if try router.waitReadable(timeoutMs: 50, or: work.done.readEnd).socket {
                 for _ in 0..<256 {
                     let status = try router.receiveFromPeer(peer: &peer, payload: &payload, dontWait: true)

@@ -63,7 +63,9 @@ public final class CoordinatorService {
     /// autoencoder objective the autoencoder's): pre-trained now, or (on resume) the ones already
     /// in the output folder.
     /// Static, so it can run on its own thread while the poll loop serves the lobby.
-    private static func prepareBase(pipeline: Pipeline, settings: CoordinatorSettings, outputs: JobOutputs) throws -> (Network, [UInt8]) {
+    /// `stop` cancels pre-training (it then throws `CancellationError`).
+    private static func prepareBase(pipeline: Pipeline, settings: CoordinatorSettings, outputs: JobOutputs,
+                                    stop: StopSignal) throws -> (Network, [UInt8]) {
         let journalPath = journalPath(in: settings.out)
         let journalExists = FileManager.default.fileExists(atPath: journalPath)
         let scoutedURL = outputs.scoutedURL(pipeline)
@@ -82,7 +84,7 @@ public final class CoordinatorService {
             throw ClusterError("\(journalPath) exists: pass --resume to continue that job, or choose another --out")
         }
         settings.log.event("pretrain", "pre-training on classes \(pipeline.job.pretrainClasses) for \(pipeline.job.pretrain.steps) steps")
-        let (network, _) = try pipeline.pretrain()
+        let (network, _) = try pipeline.pretrain(isCancelled: { stop.isRequested })
         let base = try outputs.savePretrained(network, pipeline: pipeline)
         return (base, try AtomicFile.read(scoutedURL))
     }
@@ -115,7 +117,7 @@ public final class CoordinatorService {
         var lobby = CoordinatorLobby(incarnation: incarnation, heartbeatInterval: settings.heartbeat)
         let (pipeline, settings, outputs) = (self.pipeline, self.settings, self.outputs)
         guard let (base, snapshot) = try waitInLobby(&lobby, router: router, jobID: jobID, stop: stop, now: now, prepare: {
-            try Self.prepareBase(pipeline: pipeline, settings: settings, outputs: outputs)
+            try Self.prepareBase(pipeline: pipeline, settings: settings, outputs: outputs, stop: stop)
         }) else {
             settings.log.event("stop", "stopping on signal \(stop.signal) before the job started: nothing journalled")
             return .interrupted(signal: stop.signal, recorded: 0, total: job.scouts)
@@ -247,6 +249,9 @@ public final class CoordinatorService {
         var lastTick = now()
         while outcome == nil && failure == nil {
             if stop.isRequested {
+                // A round's end still computing finishes first: no thread may be left working
+                // (and writing files) while the process exits.
+                while let f = finishing, f.result == nil { _ = try router.waitReadable(timeoutMs: 50, or: f.done.readEnd) }
                 try journal.sync()
                 let s = core.status
                 settings.log.event("stop", "stopping on signal \(stop.signal): \(s.recorded)/\(s.total) scouts journalled; continue with --resume")
