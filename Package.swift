@@ -15,13 +15,14 @@ let package = Package(
         .systemLibrary(name: "CBlas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
 
         // The engine: tensors on BLAS, layers, losses, optimisers, PRNG, safetensors.
         .target(name: "GTLEngine", dependencies: ["CBlas"]),
         // Generated protobuf-c code for Protos/gtl.proto (scripts/gen-protos; CI runs scripts/check-protos).
         .target(name: "CWire", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // The cluster wire format: Swift value types over CWire, strict decoding, SHA-256 content addresses.
-        .target(name: "ScoutWire", dependencies: ["CWire"]),
+        .target(name: "ScoutWire", dependencies: ["CWire", "CCrypto"]),
         // The method: data, scouting plans, scouts, the guide reducer, guided fine-tuning, evaluation.
         .target(name: "GTL", dependencies: ["GTLEngine", "CZlib"], resources: [.copy("Resources")]),
         // The cluster: the coordinator's pure state machine, the worker loop, the journal, and the

@@ -3,7 +3,7 @@
 # are skipped, and `apt-get update` runs at most once per invocation, only when something is missing.
 set -euo pipefail
 
-packages=(libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libopenblas-dev zlib1g-dev)
+packages=(libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libopenblas-dev zlib1g-dev libssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

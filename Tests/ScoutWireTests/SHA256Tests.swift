@@ -1,5 +1,7 @@
 @testable import ScoutWire
 import XCTest
+import Foundation
+import Synchronization
 
 /// FIPS 180 test vectors, padding-boundary lengths and the incremental API.
 final class SHA256Tests: XCTestCase {
@@ -67,6 +69,30 @@ final class SHA256Tests: XCTestCase {
         hasher.update(Array("c".utf8))
         XCTAssertEqual(hexString(hasher.finalize()), hex("abc"))
         XCTAssertEqual(hasher.finalize().count, SHA256.digestSize)
+    }
+
+    func testACopyOfAPartlyFedHasherIsIndependent() {
+        var a = SHA256()
+        a.update(Array("ab".utf8))
+        var b = a                       // shares the context until one of them is written
+        b.update(Array("c".utf8))
+        a.update(Array("x".utf8))
+        XCTAssertEqual(hexString(b.finalize()), hex("abc"))
+        XCTAssertEqual(hexString(a.finalize()), hex("abx"))
+        let c = a
+        XCTAssertEqual(c.finalize(), a.finalize())
+    }
+
+    func testHashingFromManyThreadsAtOnce() {
+        let message = [UInt8](repeating: 7, count: 100_000), expected = SHA256.hash(message)
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            var h = SHA256()
+            h.update(Array(message[..<(i * 1000)]))
+            h.update(Array(message[(i * 1000)...]))
+            if h.finalize() != expected || SHA256.hash(message) != expected { failures.withLock { $0 += 1 } }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, 0)
     }
 
     func testHexString() {
