@@ -32,7 +32,7 @@ run scouting-default $PY scripts/bench/scouting.py $GTL --repeats $SREPEATS
 run scouting-128 $PY scripts/bench/scouting.py $GTL --repeats $SREPEATS --scouts 128
 run scouting-128-long $PY scripts/bench/scouting.py $GTL --repeats $SREPEATS --scouts 128 --scout-steps 2000
 for w in 1 10 50 100; do run dispatch-$w $GTL bench cluster dispatch --workers $w --tasks 5000; done
-run snapshot-plain $GTL bench cluster snapshot --repeats 5
-run snapshot-curve $GTL bench cluster snapshot --repeats 5 --curve
+run snapshot-plain $GTL bench cluster snapshot --repeats 11
+run snapshot-curve $GTL bench cluster snapshot --repeats 11 --curve
 for n in 10 100 500; do run reducer-$n $GTL bench cluster reducer --scouts $n; done
 run memory-10M scripts/bench/memory.sh $GTL
