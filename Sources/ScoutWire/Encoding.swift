@@ -27,16 +27,43 @@ extension WireMessage {
     /// large allocation (and the page faults of touching it) per message. Bytes already in the
     /// buffer are overwritten, not cleared first, so a same-sized re-encode costs one pack.
     public func encode(into buffer: inout [UInt8]) {
-        withPacker { size, pack in
-            if buffer.count > size {
-                buffer.removeLast(buffer.count - size)  // keeps capacity
-            } else if buffer.count < size {
-                buffer.append(contentsOf: repeatElement(0, count: size - buffer.count))
+        withPacker { size, pack in WireMessage.write(size: size, pack, into: &buffer) }
+    }
+
+    /// Encodes `.snapshotChunk` of `data` into `buffer` straight from `data`'s storage, without
+    /// first copying it into a `SnapshotChunk` value: the coordinator serves chunks from the
+    /// snapshot in place (one copy fewer of every snapshot byte it sends). The bytes are the
+    /// same as `WireMessage.snapshotChunk(SnapshotChunk(...)).encode(into:)`.
+    public static func encodeSnapshotChunk(snapshotHash: [UInt8], offset: UInt64, totalSize: UInt64,
+                                           data: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
+        var m = Gtl__Wire__SnapshotChunk()
+        gtl__wire__snapshot_chunk__init(&m)
+        m.offset = offset
+        m.total_size = totalSize
+        m.data = ProtobufCBinaryData(len: data.count, data: UnsafeMutablePointer(mutating: data.baseAddress?.assumingMemoryBound(to: UInt8.self)))
+        withBinary(snapshotHash) { hash in
+            m.snapshot_hash = hash
+            var env = Gtl__Wire__Envelope()
+            gtl__wire__envelope__init(&env)
+            env.protocol_version = wireProtocolVersion
+            env.body_case = GTL__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK
+            withUnsafeMutablePointer(to: &m) { chunk in
+                env.snapshot_chunk = chunk
+                write(size: gtl__wire__envelope__get_packed_size(&env), { gtl__wire__envelope__pack(&env, $0) }, into: &buffer)
             }
-            buffer.withUnsafeMutableBufferPointer { out in
-                let written = pack(out.baseAddress!)
-                precondition(written == size, "packed \(written) bytes, promised \(size)")
-            }
+        }
+    }
+
+    /// Resizes `buffer` to `size` (keeping its capacity) and lets `pack` fill it.
+    private static func write(size: Int, _ pack: (UnsafeMutablePointer<UInt8>) -> Int, into buffer: inout [UInt8]) {
+        if buffer.count > size {
+            buffer.removeLast(buffer.count - size)  // keeps capacity
+        } else if buffer.count < size {
+            buffer.append(contentsOf: repeatElement(0, count: size - buffer.count))
+        }
+        buffer.withUnsafeMutableBufferPointer { out in
+            let written = pack(out.baseAddress!)
+            precondition(written == size, "packed \(written) bytes, promised \(size)")
         }
     }
 

@@ -29,6 +29,18 @@ final class RoundTripTests: XCTestCase {
                                                    credit: 8, chunkSize: 1 << 20)))
     }
 
+    func testAChunkEncodedInPlaceHasTheBytesOfTheValue() {
+        let data = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let value = WireMessage.snapshotChunk(SnapshotChunk(snapshotHash: fakeHash(3), offset: 1000, totalSize: 9000,
+                                                           data: Array(data[100..<4100])))
+        var buffer: [UInt8] = [9, 9, 9]
+        data.withUnsafeBytes { all in
+            WireMessage.encodeSnapshotChunk(snapshotHash: fakeHash(3), offset: 1000, totalSize: 9000,
+                                            data: UnsafeRawBufferPointer(rebasing: all[100..<4100]), into: &buffer)
+        }
+        XCTAssertEqual(buffer, value.encoded())
+    }
+
     func testSnapshotChunk() {
         let data = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         roundTrip(.snapshotChunk(SnapshotChunk(snapshotHash: fakeHash(4), offset: 30_000,

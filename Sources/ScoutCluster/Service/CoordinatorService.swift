@@ -150,11 +150,15 @@ public final class CoordinatorService {
         // finished core keeps heartbeating).
         var finishing: Background<RoundEnd>? = nil
 
-        func send(_ peer: PeerID, _ message: WireMessage) throws {
-            message.encode(into: &sendBuffer)
+        /// Sends what `sendBuffer` holds.
+        func sendEncoded(to peer: PeerID) throws {
             if try router.send(to: peer.bytes, sendBuffer) != .sent {
                 settings.log.event("drop", "could not send to \(peer) (disconnected)")
             }
+        }
+        func send(_ peer: PeerID, _ message: WireMessage) throws {
+            message.encode(into: &sendBuffer)
+            try sendEncoded(to: peer)
         }
 
         func execute(_ directives: [CoordinatorDirective]) throws {
@@ -164,8 +168,11 @@ public final class CoordinatorService {
                     try send(peer, message)
                 case let .sendChunk(peer, hash, offset, length):
                     let start = Int(offset), end = min(snapshot.count, start + length)
-                    try send(peer, .snapshotChunk(SnapshotChunk(snapshotHash: hash, offset: offset, totalSize: UInt64(snapshot.count),
-                                                                data: Array(snapshot[start..<end]))))
+                    snapshot.withUnsafeBytes { all in
+                        WireMessage.encodeSnapshotChunk(snapshotHash: hash, offset: offset, totalSize: UInt64(snapshot.count),
+                                                        data: UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &sendBuffer)
+                    }
+                    try sendEncoded(to: peer)
                 case let .record(result):
                     try journal.append(envelope.map { Journal.resultRecord(taskID: result.taskID, envelope: $0) } ?? Journal.resultRecord(result))
                     try reducer.add(try ResultConversion.fromWire(result))
