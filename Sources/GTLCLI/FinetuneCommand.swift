@@ -128,7 +128,7 @@ struct FinetuneCommand: Command {
         let before = loss(&probe)
         var opt = optimizer.make()
         for _ in 0..<steps {
-            loss(&network)
+            _ = loss(&network)   // leaves this step's gradients in the network
             opt.step(&network, multipliers: multipliers)
         }
         probe = network

@@ -12,7 +12,7 @@ enum ExitCode {
 }
 
 /// A subcommand of `gtl`.
-protocol Command {
+protocol Command: SendableMetatype {
     /// One line for `gtl --help`.
     static var summary: String { get }
     /// The full `--help` text.

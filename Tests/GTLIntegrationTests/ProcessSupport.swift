@@ -23,7 +23,7 @@ enum Gtl {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ClusterError("the gtl binary is not built at \(executable.path); run `swift build` first (scripts/test.sh does)")
         }
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         let p = Process()
         p.executableURL = executable
