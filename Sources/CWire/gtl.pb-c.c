@@ -457,7 +457,52 @@ void   gtl__wire__job_over__free_unpacked
   assert(message->base.descriptor == &gtl__wire__job_over__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor gtl__wire__envelope__field_descriptors[9] =
+void   gtl__wire__job_announce__init
+                     (Gtl__Wire__JobAnnounce         *message)
+{
+  static const Gtl__Wire__JobAnnounce init_value = GTL__WIRE__JOB_ANNOUNCE__INIT;
+  *message = init_value;
+}
+size_t gtl__wire__job_announce__get_packed_size
+                     (const Gtl__Wire__JobAnnounce *message)
+{
+  assert(message->base.descriptor == &gtl__wire__job_announce__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gtl__wire__job_announce__pack
+                     (const Gtl__Wire__JobAnnounce *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gtl__wire__job_announce__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gtl__wire__job_announce__pack_to_buffer
+                     (const Gtl__Wire__JobAnnounce *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gtl__wire__job_announce__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gtl__Wire__JobAnnounce *
+       gtl__wire__job_announce__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gtl__Wire__JobAnnounce *)
+     protobuf_c_message_unpack (&gtl__wire__job_announce__descriptor,
+                                allocator, len, data);
+}
+void   gtl__wire__job_announce__free_unpacked
+                     (Gtl__Wire__JobAnnounce *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gtl__wire__job_announce__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor gtl__wire__envelope__field_descriptors[10] =
 {
   {
     "protocol_version",
@@ -567,11 +612,24 @@ static const ProtobufCFieldDescriptor gtl__wire__envelope__field_descriptors[9] 
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "job_announce",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Gtl__Wire__Envelope, body_case),
+    offsetof(Gtl__Wire__Envelope, job_announce),
+    &gtl__wire__job_announce__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gtl__wire__envelope__field_indices_by_name[] = {
   7,   /* field[7] = error */
   6,   /* field[6] = heartbeat */
   1,   /* field[1] = hello */
+  9,   /* field[9] = job_announce */
   8,   /* field[8] = job_over */
   0,   /* field[0] = protocol_version */
   5,   /* field[5] = result */
@@ -582,7 +640,7 @@ static const unsigned gtl__wire__envelope__field_indices_by_name[] = {
 static const ProtobufCIntRange gtl__wire__envelope__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor gtl__wire__envelope__descriptor =
 {
@@ -592,7 +650,7 @@ const ProtobufCMessageDescriptor gtl__wire__envelope__descriptor =
   "Gtl__Wire__Envelope",
   "gtl.wire",
   sizeof(Gtl__Wire__Envelope),
-  9,
+  10,
   gtl__wire__envelope__field_descriptors,
   gtl__wire__envelope__field_indices_by_name,
   1,  gtl__wire__envelope__number_ranges,
@@ -1329,5 +1387,56 @@ const ProtobufCMessageDescriptor gtl__wire__job_over__descriptor =
   gtl__wire__job_over__field_indices_by_name,
   1,  gtl__wire__job_over__number_ranges,
   (ProtobufCMessageInit) gtl__wire__job_over__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gtl__wire__job_announce__field_descriptors[2] =
+{
+  {
+    "job_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gtl__Wire__JobAnnounce, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "job_spec",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Gtl__Wire__JobAnnounce, job_spec),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gtl__wire__job_announce__field_indices_by_name[] = {
+  0,   /* field[0] = job_id */
+  1,   /* field[1] = job_spec */
+};
+static const ProtobufCIntRange gtl__wire__job_announce__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor gtl__wire__job_announce__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gtl.wire.JobAnnounce",
+  "JobAnnounce",
+  "Gtl__Wire__JobAnnounce",
+  "gtl.wire",
+  sizeof(Gtl__Wire__JobAnnounce),
+  2,
+  gtl__wire__job_announce__field_descriptors,
+  gtl__wire__job_announce__field_indices_by_name,
+  1,  gtl__wire__job_announce__number_ranges,
+  (ProtobufCMessageInit) gtl__wire__job_announce__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -67,6 +67,8 @@ extension WireMessage {
             return .error(try ErrorReport(c: try required(env.error, "error")))
         case GTL__WIRE__ENVELOPE__BODY_JOB_OVER:
             return .jobOver(try JobOver(c: try required(env.job_over, "job_over")))
+        case GTL__WIRE__ENVELOPE__BODY_JOB_ANNOUNCE:
+            return .jobAnnounce(try JobAnnounce(c: try required(env.job_announce, "job_announce")))
         default:
             throw .missingBody
         }
@@ -195,6 +197,13 @@ extension ErrorReport {
         }
         self.init(code: m.code, message: try string(m.message, "error.message"),
                   taskID: m.has_task != 0 ? m.task_id : nil)
+    }
+}
+
+extension JobAnnounce {
+    fileprivate init(c m: Gtl__Wire__JobAnnounce) throws(WireError) {
+        try checkKnown(m.base, "job_announce")
+        self.init(jobID: try string(m.job_id, "job_announce.job_id"), jobSpec: bytes(m.job_spec))
     }
 }
 

@@ -128,6 +128,12 @@ extension WireMessage {
                 env.job_over = p
                 return body(&env)
             }
+        case .jobAnnounce(let m):
+            return m.withC { p in
+                env.body_case = GTL__WIRE__ENVELOPE__BODY_JOB_ANNOUNCE
+                env.job_announce = p
+                return body(&env)
+            }
         }
     }
 }
@@ -250,6 +256,20 @@ extension ErrorReport {
         return withCString(message) { text in
             m.message = text
             return body(&m)
+        }
+    }
+}
+
+extension JobAnnounce {
+    func withC<R>(_ body: (UnsafeMutablePointer<Gtl__Wire__JobAnnounce>) -> R) -> R {
+        var m = Gtl__Wire__JobAnnounce()
+        gtl__wire__job_announce__init(&m)
+        return withCString(jobID) { id in
+            withBinary(jobSpec) { spec in
+                m.job_id = id
+                m.job_spec = spec
+                return body(&m)
+            }
         }
     }
 }

@@ -196,6 +196,22 @@ public struct ErrorReport: Sendable, Equatable {
     }
 }
 
+/// Coordinator -> worker, sent from the lobby while the base is pre-trained: the job its tasks
+/// will belong to, so the worker loads and verifies the data set (seconds for a large one)
+/// before the first task instead of after it.
+public struct JobAnnounce: Sendable, Equatable {
+    /// The job.
+    public var jobID: String
+    /// The same opaque job configuration every `TaskAssignment` of the job carries.
+    public var jobSpec: [UInt8]
+
+    /// Memberwise initialiser (public types get no implicit public one).
+    public init(jobID: String, jobSpec: [UInt8]) {
+        self.jobID = jobID
+        self.jobSpec = jobSpec
+    }
+}
+
 /// Coordinator -> worker: the job has ended, drop its tasks and job-scoped state.
 public struct JobOver: Sendable, Equatable {
     /// The job that ended.
@@ -235,4 +251,6 @@ public enum WireMessage: Sendable, Equatable {
     case error(ErrorReport)
     /// Coordinator ends a job.
     case jobOver(JobOver)
+    /// Coordinator names the coming job while it pre-trains.
+    case jobAnnounce(JobAnnounce)
 }

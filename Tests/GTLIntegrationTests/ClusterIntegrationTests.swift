@@ -167,6 +167,7 @@ final class ClusterIntegrationTests: ProcessTestCase {
         XCTAssertEqual(Gtl.wait(w, seconds: 10, "worker"), 0)
         XCTAssertTrue(text(cLog).contains("handing out tasks (1 worker already connected)"), text(cLog))
         XCTAssertFalse(text(wLog).contains("reconnect"), "the lobby's heartbeats keep the worker from giving the coordinator up:\n\(text(wLog))")
+        XCTAssertTrue(text(wLog).contains("loaded and checked before the first task"), "the lobby announces the job:\n\(text(wLog))")
         XCTAssertEqual(try guideFile(out, job: job).map(\.bitPattern), try inProcessGuide(job).map(\.bitPattern))
     }
 
@@ -184,6 +185,29 @@ final class ClusterIntegrationTests: ProcessTestCase {
         XCTAssertEqual(Gtl.wait(c, seconds: 10, "coordinator stopped while pre-training"), 3)
         XCTAssertTrue(text().contains("before the job started: nothing journalled"), text())
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("journal.gtlj").path))
+    }
+
+    func testASignalledWorkerStopsItsScoutAndExitsCleanly() throws {
+        // A scout far longer than the test: the worker is mid-scout, inside OpenBLAS, when the
+        // signal comes. It must stop the scout and exit 3, not leave the thread running while
+        // the process exits (which crashed or hung the exit).
+        let dir = Gtl.tempDir("worker-stop")
+        var job = clusterJob(scouts: 2, scoutSteps: 10_000_000)
+        job.layers = "flatten dense(64) relu dense(5)"
+        let jobFile = try writeJob(job, in: dir)
+        let out = dir.appendingPathComponent("out"), ep = freeEndpoint()
+        let cLog = dir.appendingPathComponent("c.log")
+        func text(_ url: URL) -> String { String(decoding: FileManager.default.contents(atPath: url.path) ?? Data(), as: UTF8.self) }
+        _ = try start(["coordinator", "--bind", ep, "--out", out.path, "--job", jobFile], log: cLog)
+        for round in 0..<3 {
+            let wLog = dir.appendingPathComponent("w\(round).log")
+            let w = try start(["worker", "--connect", ep], log: wLog)
+            XCTAssertTrue(Gtl.eventually(60) { text(cLog).components(separatedBy: " joined").count > round + 1 }, text(cLog))
+            Thread.sleep(forTimeInterval: 0.3)   // into the scout
+            kill(w.processIdentifier, SIGTERM)
+            XCTAssertEqual(Gtl.wait(w, seconds: 10, "signalled worker"), 3, text(wLog))
+            XCTAssertTrue(text(wLog).contains("stopping on signal"), text(wLog))
+        }
     }
 
     func testGarbageFramesAreDroppedAndEveryoneElseIsServed() throws {

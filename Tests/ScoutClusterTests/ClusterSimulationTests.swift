@@ -85,7 +85,7 @@ final class ClusterSimulationTests: XCTestCase {
                         ? .trainingFailed("simulated failure", now: .zero)
                         : .trainingFinished(result(task: a.taskID, incarnation: 0, attempt: 0), now: .zero)
                     schedule(at, .worker(i, event), generation: workers[i].generation)
-                case .exit, .log:
+                case .exit, .log, .prepareJob:
                     break
                 }
             }

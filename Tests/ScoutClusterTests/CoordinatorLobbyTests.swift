@@ -24,6 +24,16 @@ final class CoordinatorLobbyTests: XCTestCase {
         XCTAssertEqual(sends(lobby.handle(.tick(now: .seconds(2.3)))).map(\.0), [PeerID("a"), PeerID("b")])
     }
 
+    func testEachNewcomerIsToldTheComingJobOnce() {
+        let announce = JobAnnounce(jobID: "job-1", jobSpec: Array("{}".utf8))
+        var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1), announce: announce)
+        let first = sends(lobby.handle(.message(from: PeerID("a"), hello(1), now: .zero)))
+        XCTAssertEqual(first.map(\.1.kindName), ["heartbeat", "job announce"])
+        XCTAssertEqual(first.last?.1, .jobAnnounce(announce))
+        XCTAssertTrue(sends(lobby.handle(.message(from: PeerID("a"), hello(1), now: .seconds(3)))).isEmpty, "its periodic Hello")
+        XCTAssertEqual(sends(lobby.handle(.tick(now: .seconds(3)))).map(\.1.kindName), ["heartbeat"])
+    }
+
     func testEachWorkersLatestHelloIsAdmittedInTheOrderWorkersCame() {
         var lobby = CoordinatorLobby(incarnation: 99, heartbeatInterval: .seconds(1))
         _ = lobby.handle(.message(from: PeerID("b"), hello(2, ready: false), now: .zero))

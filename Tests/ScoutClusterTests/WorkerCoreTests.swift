@@ -182,4 +182,15 @@ final class WorkerCoreTests: XCTestCase {
                            .train(assignment(8)),
                            .send(.hello(Hello(incarnation: 5, workerName: "w", threads: 1, cachedSnapshots: [testSnapshotHash], ready: true, capacity: 2)))])
     }
+
+    func testAnAnnouncedJobIsPreparedAtOnceWhateverTheWorkerIsDoing() {
+        var core = WorkerCore(config: config(cached: [testSnapshotHash]))
+        _ = core.handle(.connected(now: .zero))
+        let announce = JobAnnounce(jobID: "job-1", jobSpec: [1, 2, 3])
+        XCTAssertEqual(core.handle(.message(.jobAnnounce(announce), now: .zero)), [.prepareJob(jobID: "job-1", spec: [1, 2, 3])])
+        XCTAssertEqual(core.activity, .idle)
+        _ = core.handle(.message(.task(task), now: .zero))
+        XCTAssertEqual(core.handle(.message(.jobAnnounce(announce), now: .zero)), [.prepareJob(jobID: "job-1", spec: [1, 2, 3])])
+        XCTAssertEqual(core.activity, .training(taskID: 7), "an announcement changes nothing else")
+    }
 }

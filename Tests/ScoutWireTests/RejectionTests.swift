@@ -52,7 +52,7 @@ final class RejectionTests: XCTestCase {
     func testABodyKindFromTheFutureIsRejected() {
         var body = ProtoBytes()
         body.field(1, varint: 1)
-        assertRejects(ProtoBytes.envelope(bodyField: 10, body: body),
+        assertRejects(ProtoBytes.envelope(bodyField: 11, body: body),
                       as: .unknownFields(message: "envelope", count: 1))
     }
 

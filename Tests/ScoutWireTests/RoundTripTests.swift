@@ -41,6 +41,11 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(buffer, value.encoded())
     }
 
+    func testJobAnnounce() {
+        roundTrip(.jobAnnounce(JobAnnounce(jobID: "job-7", jobSpec: Array("{\"seed\":1}".utf8))))
+        roundTrip(.jobAnnounce(JobAnnounce(jobID: "", jobSpec: [])))
+    }
+
     func testSnapshotChunk() {
         let data = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         roundTrip(.snapshotChunk(SnapshotChunk(snapshotHash: fakeHash(4), offset: 30_000,

@@ -25,6 +25,7 @@ typedef struct Gtl__Wire__ScoutResult Gtl__Wire__ScoutResult;
 typedef struct Gtl__Wire__Heartbeat Gtl__Wire__Heartbeat;
 typedef struct Gtl__Wire__Error Gtl__Wire__Error;
 typedef struct Gtl__Wire__JobOver Gtl__Wire__JobOver;
+typedef struct Gtl__Wire__JobAnnounce Gtl__Wire__JobAnnounce;
 
 
 /* --- enums --- */
@@ -41,7 +42,8 @@ typedef enum {
   GTL__WIRE__ENVELOPE__BODY_RESULT = 6,
   GTL__WIRE__ENVELOPE__BODY_HEARTBEAT = 7,
   GTL__WIRE__ENVELOPE__BODY_ERROR = 8,
-  GTL__WIRE__ENVELOPE__BODY_JOB_OVER = 9
+  GTL__WIRE__ENVELOPE__BODY_JOB_OVER = 9,
+  GTL__WIRE__ENVELOPE__BODY_JOB_ANNOUNCE = 10
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GTL__WIRE__ENVELOPE__BODY__CASE)
 } Gtl__Wire__Envelope__BodyCase;
 
@@ -62,6 +64,7 @@ struct  Gtl__Wire__Envelope
     Gtl__Wire__Heartbeat *heartbeat;
     Gtl__Wire__Error *error;
     Gtl__Wire__JobOver *job_over;
+    Gtl__Wire__JobAnnounce *job_announce;
   };
 };
 #define GTL__WIRE__ENVELOPE__INIT \
@@ -241,6 +244,24 @@ struct  Gtl__Wire__JobOver
 #define GTL__WIRE__JOB_OVER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gtl__wire__job_over__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Coordinator -> worker, while it pre-trains: the job the coming tasks belong to, so the worker
+ * loads and checks its data set before the first task arrives.
+ */
+struct  Gtl__Wire__JobAnnounce
+{
+  ProtobufCMessage base;
+  char *job_id;
+  /*
+   * as in TaskAssignment.job_spec
+   */
+  ProtobufCBinaryData job_spec;
+};
+#define GTL__WIRE__JOB_ANNOUNCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gtl__wire__job_announce__descriptor) \
+    , (char *)protobuf_c_empty_string, {0,NULL} }
 
 
 /* Gtl__Wire__Envelope methods */
@@ -433,6 +454,25 @@ Gtl__Wire__JobOver *
 void   gtl__wire__job_over__free_unpacked
                      (Gtl__Wire__JobOver *message,
                       ProtobufCAllocator *allocator);
+/* Gtl__Wire__JobAnnounce methods */
+void   gtl__wire__job_announce__init
+                     (Gtl__Wire__JobAnnounce         *message);
+size_t gtl__wire__job_announce__get_packed_size
+                     (const Gtl__Wire__JobAnnounce   *message);
+size_t gtl__wire__job_announce__pack
+                     (const Gtl__Wire__JobAnnounce   *message,
+                      uint8_t             *out);
+size_t gtl__wire__job_announce__pack_to_buffer
+                     (const Gtl__Wire__JobAnnounce   *message,
+                      ProtobufCBuffer     *buffer);
+Gtl__Wire__JobAnnounce *
+       gtl__wire__job_announce__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gtl__wire__job_announce__free_unpacked
+                     (Gtl__Wire__JobAnnounce *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Gtl__Wire__Envelope_Closure)
@@ -465,6 +505,9 @@ typedef void (*Gtl__Wire__Error_Closure)
 typedef void (*Gtl__Wire__JobOver_Closure)
                  (const Gtl__Wire__JobOver *message,
                   void *closure_data);
+typedef void (*Gtl__Wire__JobAnnounce_Closure)
+                 (const Gtl__Wire__JobAnnounce *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -481,6 +524,7 @@ extern const ProtobufCMessageDescriptor gtl__wire__scout_result__descriptor;
 extern const ProtobufCMessageDescriptor gtl__wire__heartbeat__descriptor;
 extern const ProtobufCMessageDescriptor gtl__wire__error__descriptor;
 extern const ProtobufCMessageDescriptor gtl__wire__job_over__descriptor;
+extern const ProtobufCMessageDescriptor gtl__wire__job_announce__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -121,19 +121,23 @@ public struct Pipeline: Sendable {
     }
 
     /// Runs scout `index` from `base` (a `scoutSpec` network): a pure function of (job, base, index).
-    public func scout(_ index: Int, base: Network) throws -> ScoutResult {
+    /// Throws `CancellationError` if `isCancelled` said yes before the last step.
+    public func scout(_ index: Int, base: Network, isCancelled: () -> Bool = { false }) throws -> ScoutResult {
         let pool = scoutPool
         try plan.validate(pool: pool)
-        return scout(plan.subproblem(index, pool: pool), base: base)
+        let result = scout(plan.subproblem(index, pool: pool), base: base, isCancelled: isCancelled)
+        if isCancelled() { throw CancellationError() }
+        return result
     }
 
     /// Trains one subproblem with the job's objective.
-    private func scout(_ subproblem: Subproblem, base: Network) -> ScoutResult {
+    private func scout(_ subproblem: Subproblem, base: Network, isCancelled: () -> Bool = { false }) -> ScoutResult {
         if let denoising = job.unsupervised?.denoising {
             return Scout.runReconstruction(base: base, data: training, subproblem: subproblem, settings: job.scout,
-                                           denoising: denoising, statistics: job.recordedStatistics)
+                                           denoising: denoising, statistics: job.recordedStatistics, isCancelled: isCancelled)
         }
-        return Scout.run(base: base, data: training, subproblem: subproblem, settings: job.scout, statistics: job.recordedStatistics)
+        return Scout.run(base: base, data: training, subproblem: subproblem, settings: job.scout, statistics: job.recordedStatistics,
+                         isCancelled: isCancelled)
     }
 
     /// Runs `indices` scouts on all local cores and folds them into `reducer` (in index order

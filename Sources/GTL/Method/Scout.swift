@@ -24,12 +24,14 @@ public struct ScoutResult: Sendable, Equatable {
 /// Trains one scout: a copy of the base on its subproblem, streaming trajectory statistics.
 public enum Scout {
     /// Runs scout `subproblem` from `base`. `base` is taken by value, so the caller's model can
-    /// never move (the reference implementation's aliasing bug cannot happen here).
+    /// never move (the reference implementation's aliasing bug cannot happen here). Once
+    /// `isCancelled` says yes (asked before every step) training stops early and the result is
+    /// incomplete: the caller must discard it (a worker exiting mid-scout).
     public static func run(base: Network, data: Dataset, subproblem: Subproblem, settings: TrainSettings,
-                           statistics: [TrajectoryStatistic]) -> ScoutResult {
+                           statistics: [TrajectoryStatistic], isCancelled: () -> Bool = { false }) -> ScoutResult {
         let task = Task(data, indices: subproblem.samples, mapping: subproblem.mapping)
         return recording(base: base, subproblem: subproblem, settings: settings, statistics: statistics) { net, rng, afterStep in
-            Trainer.train(&net, on: task, settings: settings, rng: &rng, afterStep: afterStep)
+            Trainer.train(&net, on: task, settings: settings, rng: &rng, afterStep: afterStep, isCancelled: isCancelled)
         } loss: { Trainer.measure(&$0, on: task, classes: subproblem.classes.count).loss }
     }
 
@@ -37,10 +39,12 @@ public enum Scout {
     /// reconstruction of the subproblem's samples (fresh corruption each batch) instead of their
     /// labels; its loss is the clean reconstruction error on those samples after training.
     public static func runReconstruction(base: Network, data: Dataset, subproblem: Subproblem, settings: TrainSettings,
-                                         denoising: Denoising, statistics: [TrajectoryStatistic]) -> ScoutResult {
+                                         denoising: Denoising, statistics: [TrajectoryStatistic],
+                                         isCancelled: () -> Bool = { false }) -> ScoutResult {
         let task = ReconstructionTask(reconstructing: data.subset(subproblem.samples))
         return recording(base: base, subproblem: subproblem, settings: settings, statistics: statistics) { net, rng, afterStep in
-            ReconstructionTrainer.train(&net, on: task, settings: settings, denoising: denoising, rng: &rng, afterStep: afterStep)
+            ReconstructionTrainer.train(&net, on: task, settings: settings, denoising: denoising, rng: &rng, afterStep: afterStep,
+                                        isCancelled: isCancelled)
         } loss: { ReconstructionTrainer.meanSquaredError(&$0, on: task) }
     }
 

@@ -33,7 +33,7 @@ extension CoordinatorCore {
             }
             touch(peer, now: now, into: &out)
             serveSnapshot(to: peer, request, into: &out)
-        case .task, .snapshotChunk, .jobOver:
+        case .task, .snapshotChunk, .jobOver, .jobAnnounce:
             touch(peer, now: now, into: &out)
             out.append(.log("dropped a \(message.kindName) frame from \(peer): only the coordinator sends those"))
         }
@@ -167,6 +167,7 @@ extension WireMessage {
         case .heartbeat: "heartbeat"
         case .error: "error"
         case .jobOver: "job over"
+        case .jobAnnounce: "job announce"
         }
     }
 }

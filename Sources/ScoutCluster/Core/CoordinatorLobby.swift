@@ -10,6 +10,8 @@ import ScoutWire
 /// `backoffMax` before trying again, so the job would start seconds late. Rules:
 /// - Every peer that sent a Hello is heartbeated once per interval, with the coordinator's
 ///   incarnation (the same one the core uses afterwards).
+/// - Each newcomer is told the coming job (`JobAnnounce`), so it loads and checks its data set
+///   during pre-training rather than after its first task arrives.
 /// - Each peer's latest Hello is kept, in the order peers first spoke, for the core to admit
 ///   (`admissions`), so no worker waits for its next periodic Hello.
 /// - Anything else is dropped with a log line: there is no task yet that a frame could answer,
@@ -19,16 +21,20 @@ public struct CoordinatorLobby: Sendable {
     public let incarnation: UInt64
     /// How often waiting workers are heartbeated.
     public let heartbeatInterval: Duration
+    /// The job, announced to each worker that joins the lobby.
+    public let announce: JobAnnounce?
 
     var order: [PeerID] = []
     var hellos: [PeerID: Hello] = [:]
     var lastHeartbeat: Instant?
     var heartbeatSequence: UInt64 = 0
 
-    /// An empty lobby for a coordinator of `incarnation` heartbeating every `heartbeatInterval`.
-    public init(incarnation: UInt64, heartbeatInterval: Duration) {
+    /// An empty lobby for a coordinator of `incarnation` heartbeating every `heartbeatInterval`
+    /// and announcing `announce` to each newcomer.
+    public init(incarnation: UInt64, heartbeatInterval: Duration, announce: JobAnnounce? = nil) {
         self.incarnation = incarnation
         self.heartbeatInterval = heartbeatInterval
+        self.announce = announce
     }
 
     /// The peers waiting, in the order they first said Hello.
@@ -49,6 +55,7 @@ public struct CoordinatorLobby: Sendable {
                 // Heard at once, not up to an interval later: a worker that connects late in a
                 // long pre-training must not be left silent.
                 out.append(.send(to: peer, beat(now: now, advance: false)))
+                if let announce { out.append(.send(to: peer, .jobAnnounce(announce))) }
             }
         case let .message(peer, .heartbeat, _):
             if hellos[peer] == nil {

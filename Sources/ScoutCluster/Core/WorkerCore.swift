@@ -153,6 +153,8 @@ public struct WorkerCore: Sendable {
             } else {
                 out.append(.log("coordinator reported an error (code \(report.code)): \(report.message)"))
             }
+        case let .jobAnnounce(announce):
+            out.append(.prepareJob(jobID: announce.jobID, spec: announce.jobSpec))
         case let .jobOver(over):
             activity = .exited
             out.append(.exit(success: over.success, reason: "job '\(over.jobID)' is over: \(over.reason)"))

@@ -31,6 +31,9 @@ public enum WorkerDirective: Sendable, Equatable {
     case storeChunk(SnapshotChunk)
     /// All bytes arrived: hash them, keep them if they match, and report stored or rejected.
     case verifySnapshot(hash: [UInt8], size: UInt64)
+    /// The coordinator announced its coming job: load and check its data set now (a failure is
+    /// only logged; the job's first task reports it).
+    case prepareJob(jobID: String, spec: [UInt8])
     /// Train the scout for this assignment (snapshot present) and report finished or failed.
     case train(TaskAssignment)
     /// The coordinator ended the job: stop and exit with this outcome.

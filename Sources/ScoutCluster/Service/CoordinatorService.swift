@@ -114,7 +114,11 @@ public final class CoordinatorService {
         let clock = ContinuousClock()
         let started = clock.now
         func now() -> Instant { Instant(clock.now - started) }
-        var lobby = CoordinatorLobby(incarnation: incarnation, heartbeatInterval: settings.heartbeat)
+        // The job spec does not depend on the base: workers get it in the lobby and load their data
+        // while the base is pre-trained.
+        let jobSpec = try JobPackage(job: job, datasetSHA256: hexString(ContentHash.dataset(pipeline.data))).encoded()
+        var lobby = CoordinatorLobby(incarnation: incarnation, heartbeatInterval: settings.heartbeat,
+                                     announce: JobAnnounce(jobID: jobID, jobSpec: jobSpec))
         let (pipeline, settings, outputs) = (self.pipeline, self.settings, self.outputs)
         guard let (base, snapshot) = try waitInLobby(&lobby, router: router, jobID: jobID, stop: stop, now: now, prepare: {
             try Self.prepareBase(pipeline: pipeline, settings: settings, outputs: outputs, stop: stop)
@@ -123,7 +127,6 @@ public final class CoordinatorService {
             return .interrupted(signal: stop.signal, recorded: 0, total: job.scouts)
         }
         let snapshotHash = SHA256.hash(snapshot)
-        let jobSpec = try JobPackage(job: job, datasetSHA256: hexString(ContentHash.dataset(pipeline.data))).encoded()
         let header = JournalHeader(jobID: jobID, jobSpec: identity, snapshotHash: snapshotHash)
 
         // The journal: replay what is there (resume) or start a new one bound to this job.

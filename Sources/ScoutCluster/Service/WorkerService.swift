@@ -61,6 +61,21 @@ public final class WorkerService {
     private final class Mailbox: Sendable {
         private let items = Mutex<[TrainingOutcome]>([])
         let wakeup = WakeupPipe()
+        /// Set when the worker exits: a scout in training stops at its next step.
+        let cancelled = Atomic<Bool>(false)
+        /// Training threads not yet finished.
+        private let running = Mutex(0)
+
+        func started() { running.withLock { $0 += 1 } }
+        func ended() { running.withLock { $0 -= 1 } }
+
+        /// Stops any scout in training and waits until its thread is done: a process must not
+        /// exit while a thread computes inside OpenBLAS (its teardown then crashes or hangs the
+        /// exit), and a worker told the job is over, or signalled, may be mid-scout.
+        func stopTraining() {
+            cancelled.store(true, ordering: .relaxed)
+            while running.withLock({ $0 }) > 0 { usleep(1000) }
+        }
 
         func post(_ o: TrainingOutcome) {
             items.withLock { $0.append(o) }
@@ -103,6 +118,9 @@ public final class WorkerService {
         }
         var socket = try ZmqSocket(context: context, kind: .dealer, options: options)
         defer { socket.close() }
+        // Runs first, whichever way this returns (job over, signal, giving up): no training
+        // thread outlives the worker.
+        defer { mailbox.stopTraining() }
         try socket.connect(settings.connect)
         settings.log.event("connect", "connecting to \(settings.connect)")
 
@@ -146,6 +164,13 @@ public final class WorkerService {
                         queue += core.handle(.snapshotStored(hash: hash, now: now()))
                     } else {
                         queue += core.handle(.snapshotRejected(hash: hash, reason: "SHA-256 mismatch", now: now()))
+                    }
+                case let .prepareJob(jobID, spec):
+                    do {
+                        let p = try pipeline(for: spec)
+                        settings.log.event("prepare", "job \(jobID): data set '\(p.job.dataset)' loaded and checked before the first task")
+                    } catch {
+                        settings.log.event("prepare", "job \(jobID): could not prepare ahead of its tasks: \(error)")
                     }
                 case let .train(task):
                     startTraining(task, incarnation: incarnation)
@@ -211,11 +236,13 @@ public final class WorkerService {
         }
         let mailbox = self.mailbox
         let clock = ContinuousClock()
+        mailbox.started()
         let thread = Thread {
+            defer { mailbox.ended() }
             let t0 = clock.now
             let event: TrainingOutcome
             do {
-                let r = try pipeline.scout(Int(task.taskID), base: base)
+                let r = try pipeline.scout(Int(task.taskID), base: base, isCancelled: { mailbox.cancelled.load(ordering: .relaxed) })
                 let d = (clock.now - t0).components
                 let seconds = Double(d.seconds) + Double(d.attoseconds) / 1e18
                 event = .finished(ResultConversion.toWire(r, jobID: task.jobID, incarnation: incarnation,
@@ -229,19 +256,24 @@ public final class WorkerService {
         thread.start()
     }
 
+    /// The pipeline of a job spec (its data loaded and checked against the coordinator's
+    /// hash), from the cache when it is the same job as last time.
+    private func pipeline(for spec: [UInt8]) throws -> Pipeline {
+        if let cached = cachedJob, cached.spec == spec { return cached.pipeline }
+        let package = try JobPackage.decode(spec)
+        let pipeline = try Pipeline(job: package.job)
+        let hash = hexString(ContentHash.dataset(pipeline.data))
+        guard hash == package.datasetSHA256 else {
+            throw ClusterError("dataset '\(package.job.dataset)' on this host has SHA-256 \(hash), the coordinator's has \(package.datasetSHA256)")
+        }
+        cachedJob = (spec, pipeline)
+        cachedBase = nil
+        return pipeline
+    }
+
     /// The job and base of a task, from caches when they are the same as last time.
     private func prepare(_ task: TaskAssignment) throws -> (Pipeline, Network) {
-        if cachedJob?.spec != task.jobSpec {
-            let package = try JobPackage.decode(task.jobSpec)
-            let pipeline = try Pipeline(job: package.job)
-            let hash = hexString(ContentHash.dataset(pipeline.data))
-            guard hash == package.datasetSHA256 else {
-                throw ClusterError("dataset '\(package.job.dataset)' on this host has SHA-256 \(hash), the coordinator's has \(package.datasetSHA256)")
-            }
-            cachedJob = (task.jobSpec, pipeline)
-            cachedBase = nil
-        }
-        let pipeline = cachedJob!.pipeline
+        let pipeline = try pipeline(for: task.jobSpec)
         if cachedBase?.hash != task.snapshotHash {
             guard let bytes = snapshots[task.snapshotHash] else { throw ClusterError("snapshot \(hexString(task.snapshotHash)) is not cached") }
             let file = try Safetensors.decode(bytes, source: "snapshot \(hexString(task.snapshotHash).prefix(12))")
