@@ -37,7 +37,7 @@ extension CoordinatorCore {
             guard queue.pendingCount > 0 else { return }
             _ = assign(to: peer, into: &out)
         }
-        let live = workers.values.filter { !$0.suspect }.count
+        let live = workers.values.lazy.filter { !$0.suspect }.count
         var gave = true
         let enough = UInt64(max(1, live))
         while gave, queue.pendingCount >= enough {

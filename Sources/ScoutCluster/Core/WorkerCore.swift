@@ -198,7 +198,7 @@ public struct WorkerCore: Sendable {
     var held: [TaskAssignment] { (current.map { [$0] } ?? []) + queued }
 
     /// Whether another assignment fits: fewer than `capacity` held.
-    var hasRoom: Bool { held.count < config.capacity }
+    var hasRoom: Bool { queued.count + (current == nil ? 0 : 1) < config.capacity }
 
     /// Starts the oldest queued task, if any (the current one just ended).
     mutating func startNext(now: Instant, into out: inout [WorkerDirective]) {

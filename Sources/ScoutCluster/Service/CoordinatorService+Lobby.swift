@@ -43,20 +43,9 @@ extension CoordinatorService {
                 }
             }
             if try router.waitReadable(timeoutMs: 50, or: work.done.readEnd).socket {
-                for _ in 0..<256 {
-                    let status = try router.receiveFromPeer(peer: &peer, payload: &payload, dontWait: true)
-                    if status == .wouldBlock || status == .interrupted { break }
-                    let from = PeerID(peer)
-                    guard status == .received else {
-                        try execute(lobby.handle(.malformed(from: from, reason: "unexpected frame layout", now: now())))
-                        continue
-                    }
-                    do {
-                        let message = try payload.withUnsafeBytes { try WireMessage.decode($0, maxBytes: settings.maxMessageBytes) }
-                        try execute(lobby.handle(.message(from: from, message, now: now())))
-                    } catch {
-                        try execute(lobby.handle(.malformed(from: from, reason: "\(error)", now: now())))
-                    }
+                try drainFrames(router, peer: &peer, payload: &payload, now: now) { _, event, _ in
+                    try execute(lobby.handle(event))
+                    return true
                 }
             }
             let t = now()

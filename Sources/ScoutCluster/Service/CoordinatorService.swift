@@ -273,28 +273,15 @@ public final class CoordinatorService {
             let readable = try finishing.map { try router.waitReadable(timeoutMs: 50, or: $0.done.readEnd).socket }
                 ?? router.waitReadable(timeoutMs: 50)
             if readable {
-                // Drain what is queued (bounded, so ticks and heartbeats keep their pace).
-                for _ in 0..<256 {
-                    let status = try router.receiveFromPeer(peer: &peerBuffer, payload: &payload, dontWait: true)
-                    if status == .wouldBlock || status == .interrupted { break }
-                    let peer = PeerID(peerBuffer)
-                    guard status == .received else {
-                        try execute(core.handle(.malformed(from: peer, reason: "unexpected frame layout", now: now())))
-                        continue
-                    }
-                    peers.insert(peer)
-                    let event: CoordinatorEvent
-                    do {
-                        let message = try payload.withUnsafeBytes { try WireMessage.decode($0, maxBytes: settings.maxMessageBytes) }
-                        event = .message(from: peer, vet(message), now: now())
-                    } catch {
-                        event = .malformed(from: peer, reason: "\(error)", now: now())
-                    }
-                    envelope = payload
+                try drainFrames(router, peer: &peerBuffer, payload: &payload, now: now) { peer, event, frame in
+                    var event = event
+                    if frame != nil { peers.insert(peer) }
+                    if case let .message(_, message, at) = event { event = .message(from: peer, vet(message), now: at) }
+                    envelope = frame
                     defer { envelope = nil }   // before the next receive reuses `payload`: no copy
                     try execute(core.handle(event))
                     changed = true
-                    if outcome != nil || failure != nil { break }
+                    return outcome == nil && failure == nil
                 }
             }
             let t = now()
